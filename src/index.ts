@@ -1,0 +1,10 @@
+export { loadModel, decodeModel } from './ir/load.js';
+export { saveModel, encodeModel, type SaveOptions } from './ir/save.js';
+export { Model } from './ir/model.js';
+export { Graph } from './ir/graph.js';
+export { Node } from './ir/node.js';
+export { Value, type Dim, type Shape, type Use } from './ir/value.js';
+export { Tensor } from './ir/tensor.js';
+export { DataType } from './ir/dtype.js';
+export { constantSource, constantFloat32, constantNumbers, type ConstantSource } from './ir/constants.js';
+export { UserError } from './ir/errors.js';

@@ -1,0 +1,235 @@
+import type { GraphProto, ValueInfoProto } from 'onnx-buf';
+import { fail } from './errors.js';
+import { Node } from './node.js';
+import type { Tensor } from './tensor.js';
+import { Value } from './value.js';
+
+/**
+ * A computation graph: nodes in a (topological, after `topologicalSort`) order, graph inputs and outputs,
+ * initializers, and the values they connect. Subgraphs (If/Loop/Scan bodies) have a `parent` and see its values.
+ */
+export class Graph {
+  name: string;
+  readonly nodes: Node[] = [];
+  inputs: Value[] = [];
+  outputs: Value[] = [];
+  /** Initializer values in file order. */
+  initializers: Value[] = [];
+  /** Values that had a value_info entry, in file order. */
+  valueInfo: Value[] = [];
+  /** The input / output entries read from the file, written back unchanged while the value's type agrees. */
+  readonly inputProtos = new Map<Value, ValueInfoProto>();
+  readonly outputProtos = new Map<Value, ValueInfoProto>();
+  readonly parent: Graph | undefined;
+  /** The GraphProto read from the file: keeps doc_string, sparse initializers, annotations and unknown fields. */
+  readonly proto: GraphProto | undefined;
+  private readonly values = new Map<string, Value>();
+
+  constructor(init: { name?: string; parent?: Graph; proto?: GraphProto } = {}) {
+    this.name = init.name ?? '';
+    this.parent = init.parent;
+    this.proto = init.proto;
+  }
+
+  /** The value of that name in this graph or an enclosing one. */
+  find(name: string): Value | undefined {
+    return this.values.get(name) ?? this.parent?.find(name);
+  }
+
+  /** The value of that name in this graph, created if new. */
+  value(name: string): Value {
+    let v = this.values.get(name);
+    if (!v) {
+      v = new Value(this, name);
+      this.values.set(name, v);
+    }
+    return v;
+  }
+
+  /** A name not yet used in this graph or its parents. */
+  freshName(base: string): string {
+    if (!this.find(base)) return base;
+    for (let i = 1; ; i++) if (!this.find(`${base}_${i}`)) return `${base}_${i}`;
+  }
+
+  allValues(): IterableIterator<Value> {
+    return this.values.values();
+  }
+
+  /** Adds an initializer value holding `tensor` (renamed to a fresh name when taken). */
+  addInitializer(tensor: Tensor, name = tensor.name): Value {
+    const fresh = this.freshName(name);
+    const v = this.value(fresh);
+    v.initializer = fresh === tensor.name ? tensor : tensor.renamed(fresh);
+    v.elemType = tensor.dataType;
+    v.shape = tensor.dims;
+    this.initializers.push(v);
+    return v;
+  }
+
+  /** Creates a node with fresh output values and appends it (or inserts it before `before`). */
+  addNode(opType: string, inputs: readonly (Value | null)[], outputNames: readonly string[], init: { name?: string; domain?: string; before?: Node } = {}): Node {
+    const node = new Node(this, opType, { name: init.name ?? '', domain: init.domain ?? '' });
+    node.setInputs(inputs);
+    node.setOutputs(outputNames.map((n) => this.value(this.freshName(n))));
+    const at = init.before ? this.nodes.indexOf(init.before) : -1;
+    if (at >= 0) this.nodes.splice(at, 0, node);
+    else this.nodes.push(node);
+    return node;
+  }
+
+  /** Removes nodes (safe to call while iterating over a copy of `nodes`); their outputs must be unused. */
+  removeNodes(toRemove: Iterable<Node>): void {
+    const set = new Set(toRemove);
+    for (const node of set) {
+      for (const out of node.outputs) {
+        if (out && (out.uses().some((u) => !set.has(u.node)) || out.isGraphOutput()))
+          throw new Error(`cannot remove ${node.label}: its output '${out.name}' is still used`);
+      }
+    }
+    for (const node of set) {
+      node.setInputs([]);
+      for (const out of node.outputs) if (out) this.values.delete(out.name);
+      node.setOutputs([]);
+    }
+    const kept = this.nodes.filter((n) => !set.has(n));
+    this.nodes.length = 0;
+    this.nodes.push(...kept);
+  }
+
+  /**
+   * Points every use of `from` at `to`. Refuses when `from` is a graph output (rewiring it would silently rename or
+   * drop an output) unless `allowGraphOutput` is set, in which case the output list is updated too.
+   */
+  replaceAllUsesWith(from: Value, to: Value, allowGraphOutput = false): void {
+    if (from.isGraphOutput()) {
+      if (!allowGraphOutput) fail(`cannot replace '${from.name}': it is a graph output`);
+      this.outputs = this.outputs.map((v) => (v === from ? to : v));
+    }
+    for (const { node, index } of [...from.uses()]) node.setInput(index, to);
+  }
+
+  /**
+   * Orders nodes so every value is produced before it is used (Kahn's algorithm, stable: nodes already in order
+   * stay where they are). Throws a UserError on a cycle.
+   */
+  topologicalSort(): void {
+    const index = new Map(this.nodes.map((n, i) => [n, i]));
+    const pending = new Map<Node, number>();
+    const consumers = new Map<Node, Node[]>();
+    for (const n of this.nodes) {
+      const deps = new Set<Node>();
+      for (const v of nodeInputsDeep(n)) {
+        const p = v.producer();
+        if (p && p !== n && index.has(p)) deps.add(p);
+      }
+      pending.set(n, deps.size);
+      for (const d of deps) {
+        const list = consumers.get(d);
+        if (list) list.push(n);
+        else consumers.set(d, [n]);
+      }
+    }
+    // A binary heap keyed by original position keeps the order stable.
+    const ready = new MinHeap<Node>((a, b) => index.get(a)! - index.get(b)!);
+    for (const n of this.nodes) if (pending.get(n) === 0) ready.push(n);
+    const out: Node[] = [];
+    while (ready.size > 0) {
+      const n = ready.pop()!;
+      out.push(n);
+      for (const c of consumers.get(n) ?? []) {
+        const left = pending.get(c)! - 1;
+        pending.set(c, left);
+        if (left === 0) ready.push(c);
+      }
+    }
+    if (out.length !== this.nodes.length) fail(`graph '${this.name}' has a cycle: ${this.nodes.length - out.length} nodes can never run`);
+    this.nodes.length = 0;
+    this.nodes.push(...out);
+  }
+
+  /** Removes nodes none of whose outputs reach a graph output (nodes inside subgraphs count as uses). */
+  eliminateDeadCode(): number {
+    const live = new Set<Node>();
+    const stack: Value[] = [...this.outputs];
+    while (stack.length) {
+      const v = stack.pop()!;
+      const p = v.producer();
+      if (!p || live.has(p) || p.graph !== this) continue;
+      live.add(p);
+      for (const i of nodeInputsDeep(p)) stack.push(i);
+    }
+    const dead = this.nodes.filter((n) => !live.has(n));
+    if (dead.length) this.removeNodes(dead);
+    const usedInit = this.initializers.filter((v) => v.uses().length > 0 || v.isGraphOutput() || v.isGraphInput());
+    const removed = dead.length + this.initializers.length - usedInit.length;
+    for (const v of this.initializers) if (!usedInit.includes(v)) this.values.delete(v.name);
+    this.initializers = usedInit;
+    this.valueInfo = this.valueInfo.filter((v) => this.values.get(v.name) === v);
+    return removed;
+  }
+
+  /** Removes an initializer or an unused value from the graph's tables. */
+  deleteValue(v: Value): void {
+    if (v.uses().length || v.producer()) throw new Error(`value '${v.name}' is still connected`);
+    this.values.delete(v.name);
+    this.initializers = this.initializers.filter((x) => x !== v);
+    this.valueInfo = this.valueInfo.filter((x) => x !== v);
+  }
+
+  /** Iterates this graph's nodes and, depth first, the nodes of every subgraph. */
+  *allNodes(): IterableIterator<Node> {
+    for (const n of this.nodes) {
+      yield n;
+      for (const gs of n.subgraphs.values()) for (const g of gs) yield* g.allNodes();
+    }
+  }
+}
+
+/** A node's inputs plus the outer-scope values its subgraphs read. */
+export function nodeInputsDeep(n: Node): Value[] {
+  const out: Value[] = [];
+  for (const v of n.inputs) if (v) out.push(v);
+  for (const gs of n.subgraphs.values()) for (const g of gs) for (const inner of g.allNodes())
+    for (const v of inner.inputs) if (v && v.graph !== g && !isInside(v.graph, g)) out.push(v);
+  return out;
+}
+
+function isInside(g: Graph, ancestor: Graph): boolean {
+  for (let x: Graph | undefined = g; x; x = x.parent) if (x === ancestor) return true;
+  return false;
+}
+
+class MinHeap<T> {
+  private readonly items: T[] = [];
+  constructor(private readonly less: (a: T, b: T) => number) {}
+  get size(): number { return this.items.length; }
+  push(x: T): void {
+    const a = this.items;
+    a.push(x);
+    for (let i = a.length - 1; i > 0; ) {
+      const p = (i - 1) >> 1;
+      if (this.less(a[i]!, a[p]!) >= 0) break;
+      [a[i], a[p]] = [a[p]!, a[i]!];
+      i = p;
+    }
+  }
+  pop(): T | undefined {
+    const a = this.items;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length && last !== undefined) {
+      a[0] = last;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1, r = l + 1;
+        let m = i;
+        if (l < a.length && this.less(a[l]!, a[m]!) < 0) m = l;
+        if (r < a.length && this.less(a[r]!, a[m]!) < 0) m = r;
+        if (m === i) break;
+        [a[i], a[m]] = [a[m]!, a[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+}

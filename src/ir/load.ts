@@ -1,0 +1,109 @@
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fromBinary } from '@bufbuild/protobuf';
+import {
+  AttributeProto_AttributeType as AttrType, ModelProtoSchema, TensorProto_DataLocation as DataLocation,
+  type GraphProto, type ModelProto, type TensorProto,
+} from 'onnx-buf';
+import { fail, UserError } from './errors.js';
+import { externalSourceOf } from './externalData.js';
+import { Graph } from './graph.js';
+import { Model } from './model.js';
+import { Node } from './node.js';
+import { Tensor } from './tensor.js';
+import { tensorTypeOf, type Value } from './value.js';
+
+/** Protobuf messages are limited to 2 GiB; larger models keep their weights in external data files. */
+const MAX_MODEL_FILE = 2 ** 31 - 1;
+
+/** Reads an ONNX model from a file. Bad input of any kind raises a UserError with a one-line reason. */
+export function loadModel(path: string): Model {
+  let size: number;
+  try {
+    const st = statSync(path);
+    if (!st.isFile()) fail(`'${path}' is not a file`);
+    size = st.size;
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    fail(`cannot read '${path}': no such file`);
+  }
+  if (size > MAX_MODEL_FILE) fail(`'${path}' is ${size} bytes: over protobuf's 2 GiB limit, so it is not a valid ONNX file (large models keep weights in external data)`);
+  if (size === 0) fail(`'${path}' is empty, not an ONNX model`);
+  return decodeModel(readFileSync(path), { baseDir: dirname(resolve(path)), source: path });
+}
+
+/** Decodes ONNX bytes. Tensor data stays a view into `bytes`. */
+export function decodeModel(bytes: Uint8Array, opts: { baseDir?: string; source?: string } = {}): Model {
+  const source = opts.source ?? 'input';
+  let proto: ModelProto;
+  try {
+    proto = fromBinary(ModelProtoSchema, bytes, { readUnknownFields: true });
+  } catch (e) {
+    fail(`'${source}' is not a valid ONNX model (protobuf decoding failed: ${(e as Error).message.split('\n')[0]})`);
+  }
+  if (!proto.graph || proto.irVersion <= 0n) fail(`'${source}' is not an ONNX model (no graph or ir_version)`);
+  const baseDir = opts.baseDir ?? process.cwd();
+  const graph = buildGraph(proto.graph, undefined, baseDir);
+  return new Model(proto, graph, baseDir);
+}
+
+export function tensorFromProto(t: TensorProto, baseDir: string): Tensor {
+  const external = t.dataLocation === DataLocation.EXTERNAL ? externalSourceOf(t, baseDir) : undefined;
+  const tensor = new Tensor(t, external);
+  tensor.validate();
+  return tensor;
+}
+
+function setType(v: Value, type: Parameters<typeof tensorTypeOf>[0]): void {
+  const t = tensorTypeOf(type);
+  if (v.elemType === undefined) v.elemType = t.elemType;
+  if (v.shape === undefined) v.shape = t.shape;
+}
+
+function buildGraph(gp: GraphProto, parent: Graph | undefined, baseDir: string): Graph {
+  const g = new Graph({ name: gp.name, parent, proto: gp });
+  for (const vi of gp.input) {
+    const v = g.value(vi.name);
+    setType(v, vi.type);
+    g.inputs.push(v);
+    g.inputProtos.set(v, vi);
+  }
+  for (const t of gp.initializer) {
+    const v = g.value(t.name);
+    if (v.initializer) fail(`initializer '${t.name}' is defined twice`);
+    v.initializer = tensorFromProto(t, baseDir);
+    v.elemType ??= t.dataType;
+    v.shape ??= v.initializer.dims;
+    g.initializers.push(v);
+  }
+  for (const vi of gp.valueInfo) {
+    const v = g.value(vi.name);
+    setType(v, vi.type);
+    v.infoProto = vi;
+    g.valueInfo.push(v);
+  }
+  for (const np of gp.node) {
+    const node = new Node(g, np.opType, { domain: np.domain, name: np.name, attributes: np.attribute, proto: np });
+    for (const a of np.attribute) {
+      if (a.type === AttrType.GRAPH && a.g) node.subgraphs.set(a.name, [buildGraph(a.g, g, baseDir)]);
+      else if (a.type === AttrType.GRAPHS) node.subgraphs.set(a.name, a.graphs.map((sg) => buildGraph(sg, g, baseDir)));
+      else if (a.t) new Tensor(a.t).validate();
+    }
+    node.setInputs(np.input.map((name) => (name === '' ? null : g.find(name) ?? g.value(name))));
+    node.setOutputs(np.output.map((name) => {
+      if (name === '') return null;
+      const v = g.value(name);
+      if (v.producer()) fail(`value '${name}' is produced by two nodes (${v.producer()!.label} and ${node.label})`);
+      if (v.initializer) fail(`value '${name}' is both an initializer and the output of node ${node.label}`);
+      return v;
+    }));
+    g.nodes.push(node);
+  }
+  for (const vo of gp.output) {
+    const v = g.find(vo.name) ?? g.value(vo.name);
+    setType(v, vo.type);
+    g.outputs.push(v);
+    g.outputProtos.set(v, vo);
+  }
+  return g;
+}
