@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { UserError } from '../src/ir/errors.js';
+import { registerPrune } from './commands/prune.js';
+
+/** The CLI: a thin shell over the library API. Exit 2 for bad input, 1 for our own bugs. */
+export function buildProgram(): Command {
+  const program = new Command('onnx-cprune')
+    .description('Prune ONNX models by eigenvector centrality of neuron similarity graphs, validate and fine-tune them')
+    .version(process.env.npm_package_version ?? '0.1.0')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  registerPrune(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version end through here with exit code 0; usage errors were already printed by commander.
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    if (e instanceof UserError) {
+      process.stderr.write(`onnx-cprune: ${e.message.split('\n')[0]}\n`);
+      return 2;
+    }
+    process.stderr.write(`onnx-cprune: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+    return 1;
+  }
+}
+
+main(process.argv).then((code) => {
+  process.exitCode = code;
+});
