@@ -2,6 +2,9 @@
 import { Command, CommanderError } from 'commander';
 import { UserError } from '../src/ir/errors.js';
 import { registerPrune } from './commands/prune.js';
+import { registerValidate } from './commands/validate.js';
+import { registerDoctor } from './commands/doctor.js';
+import { registerInspect } from './commands/inspect.js';
 
 /** The CLI: a thin shell over the library API. Exit 2 for bad input, 1 for our own bugs. */
 export function buildProgram(): Command {
@@ -11,6 +14,9 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerPrune(program);
+  registerValidate(program);
+  registerDoctor(program);
+  registerInspect(program);
   return program;
 }
 

@@ -8,3 +8,5 @@ export { Tensor } from './ir/tensor.js';
 export { DataType } from './ir/dtype.js';
 export { constantSource, constantFloat32, constantNumbers, type ConstantSource } from './ir/constants.js';
 export { UserError } from './ir/errors.js';
+export { inferShapes, type ShapeInferenceOptions, type ShapeInferenceResult } from './ir/shapeInference.js';
+export { modelStats, type ModelStats, type NodeStats, type ValueSummary } from './ir/stats.js';

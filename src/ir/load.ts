@@ -105,5 +105,17 @@ function buildGraph(gp: GraphProto, parent: Graph | undefined, baseDir: string):
     g.outputs.push(v);
     g.outputProtos.set(v, vo);
   }
+  checkAcyclic(g);
   return g;
+}
+
+/** Refuses a graph with a cycle (invalid ONNX, and no pass could order it) while keeping the file's node order. */
+function checkAcyclic(g: Graph): void {
+  for (const n of g.nodes) {
+    const own = n.inputs.find((v) => v && v.producer() === n);
+    if (own) fail(`graph '${g.name}' has a cycle: node ${n.label} reads its own output '${own.name}'`);
+  }
+  const order = [...g.nodes];
+  g.topologicalSort(); // throws a UserError naming the cycle
+  g.nodes.splice(0, g.nodes.length, ...order);
 }

@@ -2,6 +2,7 @@ import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } fro
 import { basename, dirname, join, resolve } from 'node:path';
 import { create } from '@bufbuild/protobuf';
 import { ModelProtoSchema, StringStringEntryProtoSchema, TensorProto_DataLocation as DataLocation, type TensorProto } from 'onnx-buf';
+import { fail } from './errors.js';
 import type { Model } from './model.js';
 import { encodeChunks } from './protoStream.js';
 import { modelToProto, type TensorWriter } from './serialize.js';
@@ -45,6 +46,9 @@ export function saveModel(model: Model, path: string, opts: SaveOptions = {}): v
     for (const { tmp, final } of temps) renameSync(tmp, final);
   } catch (e) {
     for (const { tmp } of temps) try { unlinkSync(tmp); } catch { /* already gone */ }
+    // A missing folder, a directory in the way, a full disk: the user's to fix, so one line and exit 2.
+    const sys = e as NodeJS.ErrnoException;
+    if (sys.syscall && sys.code) fail(`saving '${path}' failed: ${sys.code} (${sys.syscall}${sys.path ? ` '${sys.path}'` : ''})`);
     throw e;
   }
 }

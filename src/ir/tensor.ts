@@ -75,7 +75,7 @@ export class Tensor {
     switch (this.dataType) {
       case DataType.FLOAT:
         if (b.byteOffset % 4 === 0) return new Float32Array(b.buffer, b.byteOffset, n).slice();
-        return new Float32Array(b.slice().buffer, 0, n);
+        return new Float32Array(Uint8Array.prototype.slice.call(b).buffer, 0, n); // Buffer#slice would be a view
       case DataType.FLOAT16: return Float32Array.from({ length: n }, (_, i) => halfToFloat(dv.getUint16(2 * i, true)));
       case DataType.BFLOAT16: return Float32Array.from({ length: n }, (_, i) => bfloat16ToFloat(dv.getUint16(2 * i, true)));
       case DataType.DOUBLE: return Float32Array.from({ length: n }, (_, i) => dv.getFloat64(8 * i, true));

@@ -1,0 +1,118 @@
+import type { Command } from 'commander';
+import { loadModel } from '../../src/ir/load.js';
+import type { Model } from '../../src/ir/model.js';
+import { modelStats, type ModelStats, type ValueSummary } from '../../src/ir/stats.js';
+
+interface InspectOptions {
+  json?: boolean;
+}
+
+/** What `inspect --json` prints. Field names are part of the CLI's contract; add fields, never rename them. */
+export interface InspectReport {
+  irVersion: number;
+  opsets: Record<string, number>;
+  producer: { name: string; version: string };
+  nodes: number;
+  opCounts: Record<string, number>;
+  params: number;
+  paramBytes: number;
+  macs: number;
+  macsBatchAssumed: boolean;
+  macsUnknown: string[];
+  inputs: ValueSummary[];
+  outputs: ValueSummary[];
+  perNode: ModelStats['perNode'];
+}
+
+export function registerInspect(program: Command): void {
+  program
+    .command('inspect')
+    .description('show a model\'s opsets, op counts, parameters, MACs per Conv/ConvTranspose/Gemm/MatMul, inputs and outputs')
+    .argument('<model>', 'ONNX model')
+    .option('--json', 'print one JSON object instead of tables')
+    // Further sections (e.g. prunable channel groups) add an option here and a field + a section below.
+    .action((path: string, opts: InspectOptions) => {
+      const report = inspectReport(loadModel(path));
+      process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(path, report));
+    });
+}
+
+export function inspectReport(model: Model): InspectReport {
+  const s = modelStats(model);
+  const opsets: Record<string, number> = {};
+  for (const [domain, version] of model.opsets) opsets[domain === '' ? 'ai.onnx' : domain] = version;
+  return {
+    irVersion: model.irVersion,
+    opsets,
+    producer: { name: model.producerName, version: model.producerVersion },
+    nodes: s.nodes,
+    opCounts: s.opCounts,
+    params: s.params,
+    paramBytes: s.paramBytes,
+    macs: s.macs,
+    macsBatchAssumed: s.macsBatchAssumed,
+    macsUnknown: s.macsUnknown,
+    inputs: s.inputs,
+    outputs: s.outputs,
+    perNode: s.perNode,
+  };
+}
+
+/** The human-readable report: a summary block, then op counts and per-node compute as aligned tables. */
+export function formatReport(path: string, r: InspectReport): string {
+  const macsNote = [
+    r.macsBatchAssumed ? 'batch 1 assumed' : '',
+    r.macsUnknown.length ? `${r.macsUnknown.length} node(s) with unknown shapes not counted` : '',
+  ].filter(Boolean).join('; ');
+  const summary: string[][] = [
+    ['model', path],
+    ['ir version', String(r.irVersion)],
+    ['opsets', Object.entries(r.opsets).map(([d, v]) => `${d} ${v}`).join(', ')],
+    ['producer', `${r.producer.name} ${r.producer.version}`.trim() || '-'],
+    ['nodes', String(r.nodes)],
+    ['params', `${grouped(r.params)} (${si(r.params)}), ${bytes(r.paramBytes)}`],
+    ['MACs', `${grouped(r.macs)} (${si(r.macs)})${macsNote ? `  [${macsNote}]` : ''}`],
+    ...r.inputs.map((v, i) => [i === 0 ? 'inputs' : '', describeValue(v)]),
+    ...r.outputs.map((v, i) => [i === 0 ? 'outputs' : '', describeValue(v)]),
+  ];
+  const ops = Object.entries(r.opCounts).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const sections = [
+    table(summary),
+    'op counts\n' + table(ops.map(([op, n]) => ['  ' + op, String(n)]), [false, true]),
+  ];
+  if (r.perNode.length) {
+    const rows = r.perNode.map((n) => ['  ' + n.node, n.op, n.macs === null ? '?' : grouped(n.macs), grouped(n.params)]);
+    sections.push('compute\n' + table([['  node', 'op', 'MACs', 'params'], ...rows], [false, false, true, true]));
+  }
+  return sections.join('\n\n') + '\n';
+}
+
+function describeValue(v: ValueSummary): string {
+  const dims = v.shape ? `[${v.shape.map((d) => d ?? '?').join(', ')}]` : '[?]';
+  return `${v.name}  ${v.elemType} ${dims}`;
+}
+
+/** Aligns columns; `right[i]` right-aligns column i (numbers). */
+function table(rows: string[][], right: boolean[] = []): string {
+  const widths: number[] = [];
+  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  return rows
+    .map((r) => r.map((c, i) => (i === r.length - 1 && !right[i] ? c : right[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  '))
+    .join('\n');
+}
+
+function grouped(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+function si(n: number): string {
+  const units: [number, string][] = [[1e12, 'T'], [1e9, 'G'], [1e6, 'M'], [1e3, 'k']];
+  for (const [scale, unit] of units) if (n >= scale) return `${(n / scale).toFixed(2)} ${unit}`;
+  return String(n);
+}
+
+function bytes(n: number): string {
+  const units: [number, string][] = [[2 ** 30, 'GiB'], [2 ** 20, 'MiB'], [2 ** 10, 'KiB']];
+  for (const [scale, unit] of units) if (n >= scale) return `${(n / scale).toFixed(2)} ${unit}`;
+  return `${n} B`;
+}

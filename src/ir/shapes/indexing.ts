@@ -1,0 +1,172 @@
+import { DataType } from '../dtype.js';
+import type { Dim, Shape } from '../value.js';
+import type { OutputInfo, RuleContext, RuleTable, ShapeRule } from './context.js';
+import { addToDim, isKnown, mergeDim, normalizeAxes, normalizeAxis, productDims, sumDims } from './dims.js';
+
+/** Slice ends at or beyond this mean "to the end" (exporters write INT64_MAX or INT32_MAX). */
+const TO_END = 2 ** 31 - 1;
+
+/** Where Slice starts along one axis of known size, and how many elements it picks, as ONNX clamps them. */
+function sliceRange(dim: number, start: number, end: number, step: number): { first: number; count: number } {
+  let s = start < 0 ? start + dim : start;
+  let e = end < 0 ? end + dim : end;
+  if (step > 0) {
+    s = Math.min(Math.max(s, 0), dim);
+    e = Math.min(Math.max(e, 0), dim);
+  } else {
+    s = Math.min(Math.max(s, 0), dim - 1);
+    e = Math.min(Math.max(e, -1), dim - 1);
+  }
+  return { first: s, count: Math.max(Math.ceil((e - s) / step), 0) };
+}
+
+/** Slice's size along an axis; a symbolic dim survives only a full forward slice. */
+function sliceDim(dim: Dim, start: number, end: number, step: number): Dim {
+  if (isKnown(dim)) return step === 0 ? null : sliceRange(dim, start, end, step).count;
+  return step === 1 && start === 0 && end >= TO_END ? dim : null;
+}
+
+function slice(ctx: RuleContext) {
+  const elemType = ctx.type(0);
+  const x = ctx.shape(0);
+  if (!x) return [{ elemType }];
+  const legacy = ctx.opset < 10;
+  const starts = legacy ? ctx.ints('starts') : ctx.numbers(1);
+  const ends = legacy ? ctx.ints('ends') : ctx.numbers(2);
+  const axesArg = legacy ? ctx.ints('axes') : ctx.has(3) ? ctx.numbers(3) ?? null : undefined;
+  const stepsArg = legacy ? undefined : ctx.has(4) ? ctx.numbers(4) ?? null : undefined;
+  if (!starts || !ends || axesArg === null || starts.length !== ends.length) return [{ elemType, shape: x.map(() => null) }];
+  const axes = normalizeAxes(axesArg ?? starts.map((_, i) => i), x.length);
+  if (!axes || axes.length !== starts.length) return [{ elemType }];
+  const shape: Dim[] = [...x];
+  axes.forEach((a, i) => { shape[a] = stepsArg === null ? null : sliceDim(x[a]!, starts[i]!, ends[i]!, stepsArg?.[i] ?? 1); });
+  // Contents: slices of a known vector (Shape → Slice picks dims out of a shape).
+  const v = ctx.value(0);
+  let value: Dim[] | undefined;
+  if (v && x.length === 1 && isKnown(x[0]) && axes.length === 1 && stepsArg !== null) {
+    const step = stepsArg?.[0] ?? 1;
+    const { first, count } = sliceRange(x[0], starts[0]!, ends[0]!, step);
+    if (step !== 0) value = Array.from({ length: count }, (_, i) => v[first + i * step]!);
+  }
+  return [{ elemType, shape, value }];
+}
+
+function concat(ctx: RuleContext) {
+  const elemType = ctx.type(0);
+  const shapes = ctx.node.inputs.map((_, i) => ctx.shape(i));
+  const rank = shapes.find((s) => s)?.length;
+  if (rank === undefined || shapes.some((s) => !s || s.length !== rank)) return [{ elemType, shape: rank === undefined ? undefined : new Array<Dim>(rank).fill(null) }];
+  const axis = normalizeAxis(ctx.int('axis', 1), rank);
+  if (axis === undefined) return [{ elemType }];
+  const shape = shapes[0]!.map((_, i) =>
+    i === axis ? sumDims(shapes.map((s) => s![i]!)) : shapes.map((s): Dim => s![i]!).reduce(mergeDim));
+  const values = ctx.node.inputs.map((_, i) => ctx.value(i));
+  const value = rank === 1 && values.every((v) => v) ? values.flatMap((v) => v!) : undefined;
+  return [{ elemType, shape, value }];
+}
+
+/** Split sizes: given (attribute before opset 13, input after), or equal parts (rounded up with num_outputs). */
+function split(ctx: RuleContext) {
+  const elemType = ctx.type(0);
+  const count = ctx.node.outputs.length;
+  const x = ctx.shape(0);
+  const axis = x ? normalizeAxis(ctx.int('axis', 0), x.length) : undefined;
+  if (!x || axis === undefined) return new Array<OutputInfo>(count).fill({ elemType });
+  const sizesArg = ctx.intsArg('split', 1, 13);
+  const d = x[axis]!;
+  let sizes: Dim[];
+  if (sizesArg === null) sizes = new Array<Dim>(count).fill(null);
+  else if (sizesArg) sizes = sizesArg.length === count ? sizesArg : new Array<Dim>(count).fill(null);
+  else if (!isKnown(d)) sizes = new Array<Dim>(count).fill(null);
+  else if (ctx.opset >= 18 && ctx.node.getInt('num_outputs') !== undefined) {
+    const chunk = Math.ceil(d / count);
+    sizes = Array.from({ length: count }, (_, i) => (i < count - 1 ? chunk : d - chunk * (count - 1)));
+  } else sizes = new Array<Dim>(count).fill(d % count === 0 ? d / count : null);
+  const v = ctx.value(0);
+  let offset = 0;
+  return sizes.map((size) => {
+    const shape = x.map((dim, i) => (i === axis ? size : dim));
+    const value = v && x.length === 1 && isKnown(size) && sizes.every(isKnown) ? v.slice(offset, offset + size) : undefined;
+    if (isKnown(size)) offset += size;
+    return { elemType, shape, value };
+  });
+}
+
+/** Gather: data[:axis] + indices.shape + data[axis+1:]; folds picks from a known vector or rows along axis 0. */
+function gather(ctx: RuleContext) {
+  const elemType = ctx.type(0);
+  const data = ctx.shape(0);
+  const indices = ctx.shape(1);
+  const axis = data ? normalizeAxis(ctx.int('axis', 0), data.length) : undefined;
+  if (!data || !indices || axis === undefined) return [{ elemType }];
+  const shape = [...data.slice(0, axis), ...indices, ...data.slice(axis + 1)];
+  const v = ctx.value(0);
+  const idx = ctx.numbers(1);
+  const rows = data[0];
+  let value: Dim[] | undefined;
+  if (v && idx && axis === 0 && isKnown(rows) && rows > 0 && v.length % rows === 0) {
+    const inner = v.length / rows;
+    const picked = idx.map((i) => (i < 0 ? i + rows : i));
+    if (picked.every((i) => i >= 0 && i < rows)) value = picked.flatMap((i) => v.slice(i * inner, (i + 1) * inner));
+  }
+  return [{ elemType, shape, value }];
+}
+
+function gatherND(ctx: RuleContext) {
+  const data = ctx.shape(0);
+  const indices = ctx.shape(1);
+  const batch = ctx.int('batch_dims', 0);
+  const last = indices?.[indices.length - 1];
+  const shape = data && indices && isKnown(last) ? [...indices.slice(0, -1), ...data.slice(batch + last)] : undefined;
+  return [{ elemType: ctx.type(0), shape }];
+}
+
+/** Pad: pads (attribute before opset 11, input after; `axes` input from 18) grow each axis by begin + end. */
+function pad(ctx: RuleContext) {
+  const elemType = ctx.type(0);
+  const x = ctx.shape(0);
+  if (!x) return [{ elemType }];
+  const pads = ctx.opset < 11 ? ctx.ints(ctx.opset < 2 ? 'paddings' : 'pads') : ctx.numbers(1);
+  const axesArg = ctx.opset >= 18 && ctx.has(3) ? ctx.numbers(3) ?? null : undefined;
+  const axes = axesArg === undefined ? x.map((_, i) => i) : axesArg === null ? undefined : normalizeAxes(axesArg, x.length);
+  if (!pads || !axes || pads.length !== 2 * axes.length) return [{ elemType, shape: x.map(() => null) }];
+  const shape: Dim[] = [...x];
+  axes.forEach((a, i) => { shape[a] = addToDim(x[a]!, pads[i]! + pads[i + axes.length]!); });
+  return [{ elemType, shape }];
+}
+
+const likeData: ShapeRule = (ctx) => [{ elemType: ctx.type(0), shape: ctx.shape(0) }];
+
+export const indexingRules: RuleTable = {
+  Slice: slice,
+  Concat: concat,
+  Split: split,
+  Gather: gather,
+  GatherElements: (ctx) => [{ elemType: ctx.type(0), shape: ctx.shape(1) }],
+  GatherND: gatherND,
+  Scatter: likeData,
+  ScatterElements: likeData,
+  ScatterND: likeData,
+  Pad: pad,
+  NonZero: (ctx) => [{ elemType: DataType.INT64, shape: [ctx.rank(0) ?? null, null] }],
+  NonMaxSuppression: () => [{ elemType: DataType.INT64, shape: [null, 3] }],
+  /** Data-dependent sizes: Y (flattened unless an axis is given), indices, inverse_indices, counts. */
+  Unique(ctx) {
+    const x = ctx.shape(0);
+    const axisAttr = ctx.node.getInt('axis');
+    const axis = x && axisAttr !== undefined ? normalizeAxis(axisAttr, x.length) : undefined;
+    const y: Shape | undefined = axisAttr === undefined ? [null] : x && axis !== undefined ? x.map((d, i) => (i === axis ? null : d)) : undefined;
+    const index = { elemType: DataType.INT64, shape: [null] };
+    // One inverse index per input element (per slice along the axis).
+    const inverse: Dim = axisAttr === undefined ? (x ? productDims(x) : null) : axis !== undefined ? x![axis]! : null;
+    return [{ elemType: ctx.type(0), shape: y }, index, { elemType: DataType.INT64, shape: [inverse] }, index];
+  },
+  /** Without an axis the input is flattened first. */
+  Compress(ctx) {
+    const x = ctx.shape(0);
+    const axisAttr = ctx.node.getInt('axis');
+    const axis = x && axisAttr !== undefined ? normalizeAxis(axisAttr, x.length) : undefined;
+    const shape: Shape | undefined = axisAttr === undefined ? [null] : x && axis !== undefined ? x.map((d, i) => (i === axis ? null : d)) : undefined;
+    return [{ elemType: ctx.type(0), shape }];
+  },
+};

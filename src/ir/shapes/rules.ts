@@ -1,0 +1,38 @@
+import type { RuleTable, ShapeRule } from './context.js';
+import { constantRules } from './constantFolding.js';
+import { convRules } from './conv.js';
+import { elementwiseRules } from './elementwise.js';
+import { indexingRules } from './indexing.js';
+import { linearRules } from './linear.js';
+import { lossRules } from './loss.js';
+import { movementRules } from './movement.js';
+import { normRules } from './norm.js';
+import { poolRules } from './pool.js';
+import { randomRules } from './random.js';
+import { recurrentRules } from './recurrent.js';
+import { reduceRules } from './reduce.js';
+import { resizeRules } from './resize.js';
+import { samplingRules } from './sampling.js';
+
+/** The shape rule of every ONNX (default domain) op we infer, by op type. */
+export const SHAPE_RULES: Readonly<RuleTable> = Object.freeze({
+  ...elementwiseRules,
+  ...constantRules,
+  ...convRules,
+  ...linearRules,
+  ...normRules,
+  ...poolRules,
+  ...reduceRules,
+  ...movementRules,
+  ...indexingRules,
+  ...resizeRules,
+  ...recurrentRules,
+  ...samplingRules,
+  ...randomRules,
+  ...lossRules,
+});
+
+/** The rule for a default-domain op type, or undefined when we have none (never an Object.prototype member). */
+export function shapeRuleFor(opType: string): ShapeRule | undefined {
+  return Object.hasOwn(SHAPE_RULES, opType) ? SHAPE_RULES[opType] : undefined;
+}

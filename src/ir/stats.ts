@@ -1,0 +1,188 @@
+import { constantSource } from './constants.js';
+import { dataTypeName, isFloatType } from './dtype.js';
+import type { Graph } from './graph.js';
+import type { Model } from './model.js';
+import type { Node } from './node.js';
+import { inferShapes } from './shapeInference.js';
+import type { Tensor } from './tensor.js';
+import type { Dim, Value } from './value.js';
+
+/** Compute of one Conv / ConvTranspose / Gemm / MatMul node. */
+export interface NodeStats {
+  node: string;
+  op: string;
+  /** Multiply-accumulates for one run; null when a shape it needs is unknown. */
+  macs: number | null;
+  /** Elements of the float constants (numel > 1) the node reads: its weights and bias. */
+  params: number;
+  /** The batch dimension was unknown and counted as 1. */
+  batchAssumed: boolean;
+}
+
+export interface ValueSummary {
+  name: string;
+  elemType: string;
+  /** Dims as numbers, symbolic names, or null for unknown; null when even the rank is unknown. */
+  shape: Dim[] | null;
+}
+
+export interface ModelStats {
+  /** Elements of all floating-point constant tensors with more than one element (the weights). */
+  params: number;
+  /** Bytes those tensors take as stored (fp16 weights count 2 bytes each). */
+  paramBytes: number;
+  /** Sum of the known per-node MACs. */
+  macs: number;
+  /** Some MAC node had an unknown batch dimension, counted as 1. */
+  macsBatchAssumed: boolean;
+  /** Labels of MAC nodes whose shapes stayed unknown, so `macs` leaves them out. */
+  macsUnknown: string[];
+  perNode: NodeStats[];
+  /** Node count, subgraphs included. */
+  nodes: number;
+  /** Node count by op type (`domain.Op` outside the default domain). */
+  opCounts: Record<string, number>;
+  inputs: ValueSummary[];
+  outputs: ValueSummary[];
+  /** Op types shape inference has no rule for (their outputs' shapes may be unknown). */
+  unknownOps: string[];
+}
+
+const MAC_OPS = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
+
+/** Parameter, MAC and op counts of a model. Runs shape inference first (it only fills in unknown shapes). */
+export function modelStats(model: Model): ModelStats {
+  const { unknownOps } = inferShapes(model);
+  const graphs = allGraphs(model.graph);
+  const opCounts: Record<string, number> = {};
+  let nodes = 0;
+  let params = 0;
+  let paramBytes = 0;
+  for (const g of graphs) {
+    for (const v of g.initializers) {
+      if (isWeight(v.initializer!)) {
+        params += v.initializer!.numel;
+        paramBytes += v.initializer!.byteLength;
+      }
+    }
+    for (const n of g.nodes) {
+      nodes++;
+      const key = isDefaultDomain(n) ? n.opType : `${n.domain}.${n.opType}`;
+      opCounts[key] = (opCounts[key] ?? 0) + 1;
+      const t = constantNodeValue(n);
+      if (t && isWeight(t)) {
+        params += t.numel;
+        paramBytes += t.byteLength;
+      }
+    }
+  }
+  const perNode: NodeStats[] = [];
+  for (const g of graphs) for (const n of g.nodes) if (isDefaultDomain(n) && MAC_OPS.has(n.opType)) perNode.push(nodeStats(n));
+  return {
+    params,
+    paramBytes,
+    macs: perNode.reduce((s, n) => s + (n.macs ?? 0), 0),
+    macsBatchAssumed: perNode.some((n) => n.batchAssumed && n.macs !== null),
+    macsUnknown: perNode.filter((n) => n.macs === null).map((n) => n.node),
+    perNode,
+    nodes,
+    opCounts,
+    inputs: model.graph.inputs.filter((v) => !v.initializer).map(summarize),
+    outputs: model.graph.outputs.map(summarize),
+    unknownOps: [...unknownOps].sort(),
+  };
+}
+
+/** MACs of one node: output elements × the length of the dot product that makes each one. */
+export function nodeStats(n: Node): NodeStats {
+  const params = n.inputs.reduce((s, v) => {
+    const t = constantSource(v)?.tensor;
+    return s + (t && isWeight(t) ? t.numel : 0);
+  }, 0);
+  const { macs, batchAssumed } = countMacs(n);
+  return { node: n.label, op: n.opType, macs, params, batchAssumed };
+}
+
+interface MacCount { macs: number | null; batchAssumed: boolean }
+const UNKNOWN: MacCount = { macs: null, batchAssumed: false };
+
+function countMacs(n: Node): MacCount {
+  const w = shapeOf(n.input(1));
+  switch (n.opType) {
+    case 'Conv': {
+      // Y [N, Cout, *spatial] from W [Cout, Cin/group, *kernel]: each output element is a (Cin/group)·k dot product.
+      const y = n.outputs[0]?.shape;
+      if (!y || !w || y.length !== w.length) return UNKNOWN;
+      return product([y[0]!, w[0]!, ...y.slice(2)], w.slice(1));
+    }
+    case 'ConvTranspose': {
+      // Every input element X [N, Cin, *spatial] scatters into (Cout/group)·k outputs, W [Cin, Cout/group, *kernel].
+      const x = n.input(0)?.shape;
+      if (!x || !w || x.length !== w.length) return UNKNOWN;
+      return product(x, w.slice(1));
+    }
+    case 'Gemm': {
+      // Y [M, N] = A [M, K] · B [K, N] (either transposed by transA / transB).
+      const a = n.input(0)?.shape;
+      if (!a || !w || a.length !== 2 || w.length !== 2) return UNKNOWN;
+      const [m, k] = n.getInt('transA', 0) ? [a[1]!, a[0]!] : [a[0]!, a[1]!];
+      const cols = n.getInt('transB', 0) ? w[0]! : w[1]!;
+      return product([m, cols], [k]);
+    }
+    case 'MatMul': {
+      // Y [...batch, M, N] = A [...batch, M, K] · B [...batch, K, N], numpy broadcasting; 1-D operands lose a dim.
+      const a = n.input(0)?.shape;
+      const y = n.outputs[0]?.shape;
+      if (!a || !y || a.length === 0) return UNKNOWN;
+      return product(y, [a[a.length - 1]!]);
+    }
+    default:
+      return UNKNOWN;
+  }
+}
+
+/**
+ * The product of `leading` (whose first dim is the batch, counted as 1 when unknown) and `rest`; unknown when any
+ * other dim is not a number.
+ */
+function product(leading: readonly Dim[], rest: readonly Dim[]): MacCount {
+  let batchAssumed = false;
+  let p = 1;
+  for (const [i, d] of [...leading, ...rest].entries()) {
+    if (typeof d === 'number') p *= d;
+    else if (i === 0 && leading.length > 0) batchAssumed = true;
+    else return UNKNOWN;
+  }
+  return { macs: p, batchAssumed };
+}
+
+/** A value's shape as known to inference, or the dims of the constant behind it. */
+function shapeOf(v: Value | undefined): Dim[] | undefined {
+  if (!v) return undefined;
+  return v.shape ?? constantSource(v)?.tensor.dims;
+}
+
+/** A weight, as the parameter count defines it: a floating-point tensor with more than one element. */
+function isWeight(t: Tensor): boolean {
+  return isFloatType(t.dataType) && t.numel > 1;
+}
+
+/** The tensor in a Constant node's `value` attribute (value_float(s) hold scalars and lists, not weights). */
+function constantNodeValue(n: Node): Tensor | undefined {
+  if (n.opType !== 'Constant' || !isDefaultDomain(n)) return undefined;
+  return n.getTensor('value');
+}
+
+function isDefaultDomain(n: Node): boolean {
+  return n.domain === '' || n.domain === 'ai.onnx';
+}
+
+function allGraphs(g: Graph): Graph[] {
+  const out = [g];
+  for (const n of g.nodes) for (const subs of n.subgraphs.values()) for (const s of subs) out.push(...allGraphs(s));
+  return out;
+}
+
+function summarize(v: Value): ValueSummary {
+  return { name: v.name, elemType: v.elemType === undefined ? '?' : dataTypeName(v.elemType), shape: v.shape ?? null };
+}
