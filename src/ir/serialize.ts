@@ -69,6 +69,8 @@ export function valueInfoFor(v: Value, original: ValueInfoProto | undefined): Va
 
 function conflicts(declared: ReturnType<typeof tensorTypeOf>, v: Value): boolean {
   if (declared.elemType !== undefined && v.elemType !== undefined && declared.elemType !== v.elemType) return true;
+  // Loading copies a declared shape into the value, so a value without one now had it cleared by a pass.
+  if (declared.shape && !v.shape) return true;
   if (!declared.shape || !v.shape) return false;
   if (declared.shape.length !== v.shape.length) return true;
   return declared.shape.some((d, i) => typeof d === 'number' && typeof v.shape![i] === 'number' && d !== v.shape![i]);
