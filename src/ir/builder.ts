@@ -3,6 +3,7 @@ import { ModelProtoSchema, OperatorSetIdProtoSchema } from 'onnx-buf';
 import { DataType } from './dtype.js';
 import { Graph } from './graph.js';
 import { Model } from './model.js';
+import { inferShapes } from './shapeInference.js';
 import type { Node } from './node.js';
 import { Tensor } from './tensor.js';
 import type { Dim, Value } from './value.js';
@@ -72,7 +73,10 @@ export class ModelBuilder {
       producerName: 'onnx-cprune-builder',
       opsetImport: [create(OperatorSetIdProtoSchema, { domain: '', version: BigInt(this.opset) })],
     });
-    return new Model(proto, this.graph, process.cwd());
+    const model = new Model(proto, this.graph, process.cwd());
+    // Graph outputs need a type to be valid ONNX; shape inference supplies it.
+    inferShapes(model);
+    return model;
   }
 
   private random(): number {

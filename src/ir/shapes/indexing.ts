@@ -1,6 +1,7 @@
 import { DataType } from '../dtype.js';
 import type { Dim, Shape } from '../value.js';
 import type { OutputInfo, RuleContext, RuleTable, ShapeRule } from './context.js';
+import { sliceValues } from './valueOps.js';
 import { addToDim, isKnown, mergeDim, normalizeAxes, normalizeAxis, productDims, sumDims } from './dims.js';
 
 /** Slice ends at or beyond this mean "to the end" (exporters write INT64_MAX or INT32_MAX). */
@@ -43,10 +44,18 @@ function slice(ctx: RuleContext) {
   // Contents: slices of a known vector (Shape → Slice picks dims out of a shape).
   const v = ctx.value(0);
   let value: Dim[] | undefined;
-  if (v && x.length === 1 && isKnown(x[0]) && axes.length === 1 && stepsArg !== null) {
-    const step = stepsArg?.[0] ?? 1;
-    const { first, count } = sliceRange(x[0], starts[0]!, ends[0]!, step);
-    if (step !== 0) value = Array.from({ length: count }, (_, i) => v[first + i * step]!);
+  if (v && x.every(isKnown) && stepsArg !== null && !stepsArg?.includes(0)) {
+    const dims = x as number[];
+    const first = dims.map(() => 0);
+    const step = dims.map(() => 1);
+    const outDims = [...dims];
+    axes.forEach((a, i) => {
+      step[a] = stepsArg?.[i] ?? 1;
+      const r = sliceRange(dims[a]!, starts[i]!, ends[i]!, step[a]!);
+      first[a] = r.first;
+      outDims[a] = r.count;
+    });
+    value = sliceValues(v, dims, outDims, first, step);
   }
   return [{ elemType, shape, value }];
 }

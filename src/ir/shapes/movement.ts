@@ -1,6 +1,7 @@
 import type { Dim, Shape } from '../value.js';
 import type { RuleTable } from './context.js';
 import { broadcastShapes, isKnown, normalizeAxes, normalizeAxis, numelOf, productDims, scaleDim } from './dims.js';
+import { transposeValues } from './valueOps.js';
 
 /**
  * Reshape's output for a (possibly partly symbolic) target: 0 copies the input dim (unless allowzero), -1 takes
@@ -69,7 +70,9 @@ export const movementRules: RuleTable = {
     const perm = ctx.ints('perm') ?? x.map((_, i) => x.length - 1 - i);
     const axes = normalizeAxes(perm, x.length);
     const shape = axes && axes.length === x.length ? axes.map((a) => x[a]!) : undefined;
-    return [{ elemType: ctx.type(0), shape, value: x.length <= 1 ? ctx.value(0) : undefined }];
+    const v = ctx.value(0);
+    const value = !v || !axes || !x.every(isKnown) ? undefined : x.length <= 1 ? v : transposeValues(v, x as number[], axes);
+    return [{ elemType: ctx.type(0), shape, value }];
   },
 
   /** Without axes, every dim of size 1 goes, which needs every dim known. */
