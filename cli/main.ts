@@ -5,6 +5,7 @@ import { registerPrune } from './commands/prune.js';
 import { registerValidate } from './commands/validate.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerInspect } from './commands/inspect.js';
+import { registerFinetune } from './commands/finetune.js';
 
 /** The CLI: a thin shell over the library API. Exit 2 for bad input, 1 for our own bugs. */
 export function buildProgram(): Command {
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerValidate(program);
   registerDoctor(program);
   registerInspect(program);
+  registerFinetune(program);
   return program;
 }
 

@@ -10,3 +10,4 @@ export { constantSource, constantFloat32, constantNumbers, type ConstantSource }
 export { UserError } from './ir/errors.js';
 export { inferShapes, type ShapeInferenceOptions, type ShapeInferenceResult } from './ir/shapeInference.js';
 export { modelStats, type ModelStats, type NodeStats, type ValueSummary } from './ir/stats.js';
+export * from './train/index.js';
