@@ -5,15 +5,15 @@ import { fail } from '../../src/ir/errors.js';
 import { loadModel } from '../../src/ir/load.js';
 import type { Model } from '../../src/ir/model.js';
 import { saveModel } from '../../src/ir/save.js';
-import type { DatasetOptions } from '../../src/runtime/data/types.js';
 import { EP_CHOICES, type EpChoice } from '../../src/runtime/session.js';
 import type { BackendPreference } from '../../src/train/backend.js';
 import type { FinetuneOptions, FinetuneProgress, FinetuneResult } from '../../src/train/finetune.js';
 import type { TrainMode } from '../../src/train/trainPlan.js';
+import { addDataOptions, toDatasetOptions, type DataCliOptions } from '../dataOptions.js';
 import { parseInteger, parseNumberIn } from '../options.js';
 
 /** The fine-tuning options as commander parses them; `prune --finetune` takes the same ones. */
-export interface FinetuneCliOptions {
+export interface FinetuneCliOptions extends DataCliOptions {
   data: string;
   epochs: number;
   lr?: number;
@@ -26,10 +26,6 @@ export interface FinetuneCliOptions {
   trainBn?: boolean;
   backend: BackendPreference;
   ep: EpChoice;
-  limit?: number;
-  perClass?: number;
-  split: 'train' | 'test';
-  labels?: string;
 }
 
 interface FinetuneCommandOptions extends FinetuneCliOptions {
@@ -63,7 +59,7 @@ export function addFinetuneOptions(cmd: Command, opts: { dataRequired: boolean }
   const data = '--data <src>';
   const dataHelp = 'labelled training data: a class-per-folder image directory, an IDX folder or file (MNIST format), or a .npy array';
   (opts.dataRequired ? cmd.requiredOption(data, dataHelp) : cmd.option(data, dataHelp));
-  return cmd
+  return addDataOptions(cmd, 'train')
     .option('--epochs <e>', 'training epochs', parseInteger(1, '--epochs'), 5)
     .option('--lr <rate>', 'learning rate (default 1e-3 for adam, 1e-2 for sgd)', parseNumberIn(Number.MIN_VALUE, 10, '--lr'))
     .option('--batch <b>', 'mini-batch size', parseInteger(1, '--batch'), 64)
@@ -74,23 +70,14 @@ export function addFinetuneOptions(cmd: Command, opts: { dataRequired: boolean }
     .option('--seed <s>', 'seed of the split, shuffles, new head and dropout', parseInteger(0, '--seed'), 0)
     .option('--train-bn', 'with --train all: also train BatchNormalization scale/shift (statistics stay frozen)')
     .addOption(new Option('--backend <b>', 'tfjs backend: auto tries tfjs-node, then wasm, then cpu').choices(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'))
-    .addOption(new Option('--ep <ep>', 'onnxruntime execution provider for the frozen trunk').choices(EP_CHOICES).default('auto'))
-    .option('--limit <n>', 'use at most n samples (a seeded random choice)', parseInteger(1, '--limit'))
-    .option('--per-class <k>', 'use at most k samples per class', parseInteger(1, '--per-class'))
-    .addOption(new Option('--split <s>', 'which part of an IDX folder or train/test image folder').choices(['train', 'test']).default('train'))
-    .option('--labels <file>', 'labels .npy for a .npy data file (default <name>_labels.npy beside it)');
+    .addOption(new Option('--ep <ep>', 'onnxruntime execution provider for the frozen trunk').choices(EP_CHOICES).default('auto'));
 }
 
 /** Loads the data for the model and fine-tunes it, drawing progress on stderr. */
 export async function runFinetune(model: Model, o: FinetuneCliOptions, progress = true): Promise<FinetuneResult> {
   // Loaded on use: tfjs takes a fifth of a second to import, which every other command would pay.
   const { finetune, loadTrainingData } = await import('../../src/train/finetune.js');
-  const dataOpts: DatasetOptions = { split: o.split };
-  if (o.limit !== undefined || o.perClass !== undefined) dataOpts.seed = o.seed;
-  if (o.limit !== undefined) dataOpts.limit = o.limit;
-  if (o.perClass !== undefined) dataOpts.perClass = o.perClass;
-  if (o.labels !== undefined) dataOpts.labels = o.labels;
-  const dataset = await loadTrainingData(model, o.data, dataOpts);
+  const dataset = await loadTrainingData(model, o.data, toDatasetOptions(o, o.seed));
   const printer = progress ? new ProgressPrinter() : undefined;
   const opts: FinetuneOptions = {
     epochs: o.epochs, batch: o.batch, optimizer: o.optimizer, train: o.train, valSplit: o.valSplit, seed: o.seed,
