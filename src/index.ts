@@ -11,3 +11,4 @@ export { UserError } from './ir/errors.js';
 export { inferShapes, type ShapeInferenceOptions, type ShapeInferenceResult } from './ir/shapeInference.js';
 export { modelStats, type ModelStats, type NodeStats, type ValueSummary } from './ir/stats.js';
 export * from './train/index.js';
+export * from './passes/dependency/index.js';

@@ -2,9 +2,11 @@ import type { Command } from 'commander';
 import { loadModel } from '../../src/ir/load.js';
 import type { Model } from '../../src/ir/model.js';
 import { modelStats, type ModelStats, type ValueSummary } from '../../src/ir/stats.js';
+import { analyze, formatGroups, groupsToJson } from '../../src/passes/dependency/index.js';
 
 interface InspectOptions {
   json?: boolean;
+  groups?: boolean;
 }
 
 /** What `inspect --json` prints. Field names are part of the CLI's contract; add fields, never rename them. */
@@ -31,9 +33,14 @@ export function registerInspect(program: Command): void {
     .argument('<model>', 'ONNX model')
     .option('--json', 'print one JSON object instead of tables')
     // Further sections (e.g. prunable channel groups) add an option here and a field + a section below.
+    .option('--groups', 'list every channel group: what prunes together (members, params, MACs) and why a group is declined')
     .action((path: string, opts: InspectOptions) => {
-      const report = inspectReport(loadModel(path));
-      process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(path, report));
+      const model = loadModel(path);
+      const report = inspectReport(model);
+      const groups = opts.groups ? analyze(model) : undefined;
+      process.stdout.write(opts.json
+        ? JSON.stringify({ ...report, ...(groups ? groupsToJson(groups) : {}) }, null, 2) + '\n'
+        : formatReport(path, report) + (groups ? '\n' + formatGroups(groups) + '\n' : ''));
     });
 }
 

@@ -1,28 +1,131 @@
+import { writeFileSync, renameSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { fail } from '../../src/ir/errors.js';
 import { loadModel } from '../../src/ir/load.js';
 import { saveModel } from '../../src/ir/save.js';
-import { fail } from '../../src/ir/errors.js';
-import { parseNumberIn } from '../options.js';
+import { centralityPrune, DEFAULT_PRUNE_OPTIONS, type CentralityPruneOptions, type PruneReport } from '../../src/passes/centralityPrune.js';
+import { loadLayerRatios } from '../../src/passes/policy/layerRatios.js';
+import { SCORING_METHODS } from '../../src/passes/scoring/index.js';
+import { formatTable, humanCount } from '../format/table.js';
+import { parseInteger, parseNumberIn } from '../options.js';
 
-interface PruneOptions {
+interface PruneCliOptions {
   output: string;
   ratio: number;
+  threshold: number;
+  method: CentralityPruneOptions['method'];
+  scope: CentralityPruneOptions['scope'];
+  unweighted?: boolean;
+  keep: CentralityPruneOptions['keep'];
+  coupling: CentralityPruneOptions['coupling'];
+  seed: number;
+  layers?: string[];
+  exclude?: string[];
+  layerRatios?: string;
+  global?: boolean;
+  roundTo: number;
+  minChannels: number;
+  targetMacs?: number;
+  targetParams?: number;
+  report?: string;
   externalData?: boolean;
+  quiet?: boolean;
 }
+
+const D = DEFAULT_PRUNE_OPTIONS;
 
 export function registerPrune(program: Command): void {
   program
     .command('prune', { isDefault: true })
-    .description('prune a model: onnx-cprune in.onnx -o out.onnx [--ratio 0.3]')
+    .description('prune a model by eigenvector centrality: onnx-cprune in.onnx -o out.onnx [--ratio 0.3]')
     .argument('<model>', 'input ONNX model (never modified)')
     .requiredOption('-o, --output <file>', 'where to write the pruned model (written atomically)')
-    .option('--ratio <p>', 'fraction of channels to remove from each prunable group', parseNumberIn(0, 0.99, '--ratio'), 0.3)
+    .option('--ratio <p>', 'fraction p of each group\'s channels to remove, k = ⌊p·n⌋', parseNumberIn(0, 0.99, '--ratio'), D.ratio)
+    .option('--threshold <tau>', 'cosine-similarity threshold τ for an edge (S_ij > τ)', parseNumberIn(-1, 1, '--threshold'), D.threshold)
+    .addOption(new Option('--method <m>', 'channel criterion').choices(SCORING_METHODS).default(D.method))
+    .addOption(new Option('--scope <s>', 'which groups: dense (Gemm/MatMul, the paper), conv, or all').choices(['dense', 'conv', 'all']).default(D.scope))
+    .option('--unweighted', 'every edge weighs 1 instead of S_ij')
+    .addOption(new Option('--keep <which>', 'keep the most central channels (the paper) or the most peripheral (ablation)').choices(['central', 'peripheral']).default(D.keep))
+    .addOption(new Option('--coupling <rule>', 'coupled groups: one graph over concatenated vectors, or the average of per-producer centralities').choices(['concat', 'average']).default(D.coupling))
+    .option('--seed <n>', 'seed for --method random', parseInteger(0, '--seed'), D.seed)
+    .option('--layers <patterns...>', 'only prune groups whose producer node names match (glob or /regex/)')
+    .option('--exclude <patterns...>', 'never prune groups whose producer node names match (glob or /regex/)')
+    .option('--layer-ratios <file.json>', 'per-layer ratios: {"pattern": ratio, ...} or {"default": r, "layers": {...}}')
+    .option('--global', 'one ranking across all groups (scores normalised by their group mean) instead of p per group')
+    .option('--round-to <n>', 'keep a multiple of n channels per group (e.g. 8 for tensor cores)', parseInteger(1, '--round-to'), D.roundTo)
+    .option('--min-channels <n>', 'keep at least n channels per group', parseInteger(1, '--min-channels'), D.minChannels)
+    .option('--target-macs <f>', 'choose the ratio so MACs fall to this fraction of the original', parseNumberIn(0.01, 1, '--target-macs'))
+    .option('--target-params <f>', 'choose the ratio so params fall to this fraction of the original', parseNumberIn(0.01, 1, '--target-params'))
+    .option('--report <file.json>', 'write a JSON report (groups with kept/removed indices, scores, convergence)')
     .option('--external-data', 'store weights in a side file <output>.data (automatic above 2 GiB)')
-    .action((model: string, opts: PruneOptions) => {
-      if (resolve(model) === resolve(opts.output)) fail('the output path is the input model: refusing to overwrite the input');
-      const m = loadModel(model);
-      if (opts.ratio > 0) fail('pruning with --ratio > 0 needs the centrality pass, which is not built yet');
-      saveModel(m, opts.output, { externalData: opts.externalData ? true : 'auto' });
+    .option('-q, --quiet', 'no table, no progress bar')
+    .action(async (input: string, opts: PruneCliOptions) => {
+      if (resolve(input) === resolve(opts.output)) fail('the output path is the input model: refusing to overwrite the input');
+      const model = loadModel(input);
+      const ratios = opts.layerRatios ? loadLayerRatios(opts.layerRatios) : undefined;
+      const bar = progressBar(opts.quiet);
+      let report: PruneReport;
+      try {
+        report = await centralityPrune(model, {
+          ratio: ratios?.defaultRatio ?? opts.ratio, threshold: opts.threshold, method: opts.method, scope: opts.scope,
+          weighted: !opts.unweighted, keep: opts.keep, coupling: opts.coupling, seed: opts.seed,
+          ...(opts.layers ? { layers: opts.layers } : {}), ...(opts.exclude ? { exclude: opts.exclude } : {}),
+          ...(ratios ? { layerRatios: ratios.ratios } : {}),
+          global: !!opts.global, roundTo: opts.roundTo, minChannels: opts.minChannels,
+          ...(opts.targetMacs !== undefined ? { targetMacs: opts.targetMacs } : {}),
+          ...(opts.targetParams !== undefined ? { targetParams: opts.targetParams } : {}),
+          onProgress: bar.update,
+        });
+      } finally {
+        bar.stop();
+      }
+      saveModel(model, opts.output, { externalData: opts.externalData ? true : 'auto' });
+      if (opts.report) writeJsonAtomically(opts.report, { input, output: opts.output, ...report });
+      if (!opts.quiet) process.stdout.write(summarize(report) + '\n');
     });
+}
+
+function writeJsonAtomically(path: string, value: unknown): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
+  renameSync(tmp, path);
+}
+
+/** A progress bar on stderr while groups are scored, only on a terminal and only when there are several groups. */
+function progressBar(quiet: boolean | undefined): { update: (done: number, total: number, label: string) => void; stop: () => void } {
+  if (quiet || !process.stderr.isTTY) return { update: () => {}, stop: () => {} };
+  let bar: cliProgress.SingleBar | undefined;
+  return {
+    update: (done, total, label) => {
+      if (total < 4) return;
+      if (!bar) {
+        bar = new cliProgress.SingleBar({ stream: process.stderr, format: 'scoring [{bar}] {value}/{total} {label}', clearOnComplete: true }, cliProgress.Presets.shades_classic);
+        bar.start(total, 0, { label });
+      }
+      bar.update(done, { label });
+    },
+    stop: () => bar?.stop(),
+  };
+}
+
+export function summarize(r: PruneReport): string {
+  const pruned = r.groups.filter((g) => !g.declined);
+  const rows = pruned.map((g) => [
+    g.producers.length > 2 ? `${g.producers.slice(0, 2).join(', ')} +${g.producers.length - 2}` : g.producers.join(', '),
+    g.kind, `${g.kept.length}/${g.channels}`, g.method ?? '', g.converged === false ? 'no' : g.iterations !== undefined ? String(g.iterations) : '', shorten(g.note ?? '', 70),
+  ]);
+  const skipped = r.groups.length - pruned.length;
+  const pct = (a: number, b: number): string => (b ? `${((100 * a) / b).toFixed(1)}%` : '-');
+  return [
+    rows.length ? formatTable(['group (producers)', 'kind', 'kept', 'method', 'iters', 'note'], rows) : 'no group was pruned',
+    '',
+    `params ${humanCount(r.params.before)} → ${humanCount(r.params.after)} (${pct(r.params.after, r.params.before)}),  MACs ${humanCount(r.macs.before)} → ${humanCount(r.macs.after)} (${pct(r.macs.after, r.macs.before)})`,
+    `${pruned.length} group(s) pruned, ${skipped} left alone (see --report or \`onnx-cprune inspect --groups\` for why)`,
+  ].join('\n');
+}
+
+function shorten(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
 }

@@ -1,0 +1,204 @@
+import { fail } from '../ir/errors.js';
+import type { Model } from '../ir/model.js';
+import { modelStats } from '../ir/stats.js';
+import { decodeModel } from '../ir/load.js';
+import { encodeModel } from '../ir/save.js';
+import { analyze } from './dependency/analyze.js';
+import type { ChannelGroup } from './dependency/groups.js';
+import { channelVectors } from './channelVectors.js';
+import { pruneChannels } from './pruneChannels.js';
+import { unitVectors } from './unitVectors.js';
+import { anyMatches } from './policy/layerFilter.js';
+import { ratioFor, type LayerRatios } from './policy/layerRatios.js';
+import { globalRemovalCounts } from './policy/globalRanking.js';
+import { searchRatio } from './policy/targetSearch.js';
+import { scoreChannels, selectKeep, type ChannelScores, type Coupling, type ScoringMethod } from './scoring/index.js';
+
+export type Scope = 'dense' | 'conv' | 'all';
+
+export interface CentralityPruneOptions {
+  /** p: fraction of each group's channels to remove (default 0.3). */
+  ratio: number;
+  /** τ: similarity threshold for an edge (default 0.2). */
+  threshold: number;
+  method: ScoringMethod;
+  scope: Scope;
+  /** false: every edge weighs 1 (--unweighted). */
+  weighted: boolean;
+  keep: 'central' | 'peripheral';
+  coupling: Coupling;
+  seed: number;
+  /** Only groups whose producers match one of these (globs or /regex/). */
+  layers?: readonly string[];
+  exclude?: readonly string[];
+  layerRatios?: LayerRatios;
+  /** One ranking across all groups instead of the same ratio per group. */
+  global: boolean;
+  roundTo: number;
+  minChannels: number;
+  /** Choose the ratio so MACs (or params) fall to this fraction of the original. */
+  targetMacs?: number;
+  targetParams?: number;
+  onProgress?: (done: number, total: number, label: string) => void;
+}
+
+export const DEFAULT_PRUNE_OPTIONS: CentralityPruneOptions = {
+  ratio: 0.3, threshold: 0.2, method: 'eigenvector', scope: 'dense', weighted: true, keep: 'central', coupling: 'concat',
+  seed: 0, global: false, roundTo: 1, minChannels: 1,
+};
+
+export interface GroupReport {
+  id: number;
+  producers: string[];
+  kind: 'dense' | 'conv';
+  channels: number;
+  kept: number[];
+  removed: number[];
+  method?: string;
+  scores?: number[];
+  iterations?: number;
+  converged?: boolean;
+  components?: number;
+  edges?: number;
+  density?: number;
+  note?: string;
+  /** Why the group was left alone (declined by the engine, out of scope, excluded). */
+  declined?: string;
+}
+
+export interface PruneReport {
+  method: ScoringMethod;
+  ratio: number;
+  threshold: number;
+  scope: Scope;
+  params: { before: number; after: number };
+  macs: { before: number; after: number };
+  timings: { analyzeMs: number; scoreMs: number; rewriteMs: number };
+  groups: GroupReport[];
+}
+
+/**
+ * The paper's pass: find the channel groups, score every channel of each in-scope group (eigenvector centrality of
+ * the cosine-similarity graph, or a baseline criterion), drop the least central ⌊p·n⌋, and rewrite the model.
+ * Pre: a loaded model. Post: the model is rewritten in place (valid under onnxruntime); the report says what
+ * happened to every group, pruned or not.
+ */
+export async function centralityPrune(model: Model, options: Partial<CentralityPruneOptions> = {}): Promise<PruneReport> {
+  const opts = { ...DEFAULT_PRUNE_OPTIONS, ...options };
+  checkOptions(opts);
+  const before = modelStats(model);
+  const t0 = performance.now();
+  const groups = analyze(model);
+  const t1 = performance.now();
+  const reports = new Map<number, GroupReport>();
+  const scored: { group: ChannelGroup; scores: ChannelScores }[] = [];
+  const inScope = groups.filter((g) => {
+    const why = skipReason(g, opts);
+    if (why) reports.set(g.id, baseReport(g, why));
+    return !why;
+  });
+  for (const [i, group] of inScope.entries()) {
+    opts.onProgress?.(i, inScope.length, group.producers[0]?.label ?? `group ${group.id}`);
+    const scores = await scoreChannels(unitVectors(group.channels, channelVectors(group)), {
+      method: opts.method, threshold: opts.threshold, weighted: opts.weighted, coupling: opts.coupling, seed: opts.seed + group.id,
+    });
+    scored.push({ group, scores });
+  }
+  opts.onProgress?.(inScope.length, inScope.length, 'scored');
+  const t2 = performance.now();
+
+  const keepFor = (ratioOf: (g: ChannelGroup, i: number) => number): Map<number, number[]> => {
+    const keep = new Map<number, number[]>();
+    scored.forEach(({ group, scores }, i) => {
+      const sel = selectKeep(scores.scores, { ratio: ratioOf(group, i), keep: opts.keep, roundTo: opts.roundTo, minChannels: opts.minChannels });
+      keep.set(group.id, keepNonEmpty(sel.keep, group, scores.scores, opts.keep));
+    });
+    return keep;
+  };
+  const plan = (ratio: number): Map<number, number[]> => {
+    if (!opts.global) return keepFor((g) => ratioFor(opts.layerRatios, g.producers.map((n) => n.name), ratio));
+    const counts = globalRemovalCounts(scored.map(({ scores }) => ({ scores: scores.scores, minKeep: opts.minChannels })), ratio, opts.keep);
+    return keepFor((g, i) => counts[i]! / g.channels);
+  };
+
+  let keep: Map<number, number[]>;
+  const target = opts.targetMacs ?? opts.targetParams;
+  if (target !== undefined) {
+    const measure = opts.targetMacs !== undefined ? 'macs' : 'params';
+    const goal = target * before[measure];
+    // Exact: each candidate ratio is applied to a copy and measured (pruning more never costs more).
+    const ratio = await searchRatio((p) => {
+      const copy = decodeModel(encodeModel(model), { baseDir: model.baseDir });
+      return modelStats(pruneChannels(copy, plan(p)))[measure] <= goal;
+    });
+    keep = plan(ratio);
+  } else {
+    keep = plan(opts.ratio);
+  }
+  // Groups that keep every channel are left out, so a model with nothing to remove is written back unchanged.
+  const changes = new Map([...keep].filter(([id, k]) => k.length < groups.find((g) => g.id === id)!.channels));
+  if (changes.size > 0) pruneChannels(model, changes);
+  const t3 = performance.now();
+  const after = modelStats(model);
+
+  for (const { group, scores } of scored) {
+    const kept = keep.get(group.id)!;
+    const keptSet = new Set(kept);
+    const c = scores.centrality;
+    reports.set(group.id, {
+      ...baseReport(group),
+      kept,
+      removed: Array.from({ length: group.channels }, (_, i) => i).filter((i) => !keptSet.has(i)),
+      method: scores.method,
+      scores: Array.from(scores.scores),
+      ...(c ? { iterations: c.iterations, converged: c.converged, components: c.components } : {}),
+      ...(scores.graph ? { edges: scores.graph.edges, density: scores.graph.density } : {}),
+      ...(scores.fellBack || c?.note ? { note: scores.fellBack ?? c!.note! } : {}),
+    });
+  }
+  return {
+    method: opts.method, ratio: opts.ratio, threshold: opts.threshold, scope: opts.scope,
+    params: { before: before.params, after: after.params },
+    macs: { before: before.macs, after: after.macs },
+    timings: { analyzeMs: t1 - t0, scoreMs: t2 - t1, rewriteMs: t3 - t2 },
+    groups: groups.map((g) => reports.get(g.id)!),
+  };
+}
+
+/**
+ * Some unit sets must keep a unit of their own (a Split segment, one Concat branch): when the ranking removed all of
+ * one, its best-scoring unit is put back.
+ */
+function keepNonEmpty(keep: number[], group: ChannelGroup, scores: Float64Array, rule: 'central' | 'peripheral'): number[] {
+  const kept = new Set(keep);
+  for (const set of group.nonEmpty) {
+    if (set.some((u) => kept.has(u))) continue;
+    const sign = rule === 'central' ? 1 : -1;
+    kept.add(set.reduce((best, u) => (sign * scores[u]! > sign * scores[best]! ? u : best)));
+  }
+  return [...kept].sort((a, b) => a - b);
+}
+
+function baseReport(g: ChannelGroup, declined?: string): GroupReport {
+  const all = Array.from({ length: g.channels }, (_, i) => i);
+  return {
+    id: g.id, producers: g.producers.map((n) => n.label), kind: g.kind, channels: g.channels, kept: all, removed: [],
+    ...(declined ? { declined } : {}),
+  };
+}
+
+function skipReason(g: ChannelGroup, o: CentralityPruneOptions): string | undefined {
+  if (!g.prunable) return g.reason ?? 'declined by the dependency analysis';
+  if (o.scope !== 'all' && g.kind !== o.scope) return `out of scope (${g.kind} group, --scope ${o.scope})`;
+  const names = g.producers.map((n) => n.name);
+  if (o.layers?.length && !anyMatches(o.layers, names)) return 'not selected by --layers';
+  if (o.exclude?.length && anyMatches(o.exclude, names)) return 'excluded by --exclude';
+  return undefined;
+}
+
+function checkOptions(o: CentralityPruneOptions): void {
+  if (!(o.ratio >= 0 && o.ratio < 1)) fail(`--ratio must be in [0, 1), got ${o.ratio}`);
+  if (!(o.threshold >= -1 && o.threshold <= 1)) fail(`--threshold must be in [-1, 1], got ${o.threshold}`);
+  if (o.targetMacs !== undefined && o.targetParams !== undefined) fail('give either --target-macs or --target-params, not both');
+  for (const t of [o.targetMacs, o.targetParams]) if (t !== undefined && !(t > 0 && t <= 1)) fail(`a --target-* fraction must be in (0, 1], got ${t}`);
+}

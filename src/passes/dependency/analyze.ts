@@ -1,0 +1,147 @@
+import type { Graph } from '../../ir/graph.js';
+import { nodeInputsDeep } from '../../ir/graph.js';
+import type { Model } from '../../ir/model.js';
+import type { Node } from '../../ir/node.js';
+import { inferShapes } from '../../ir/shapeInference.js';
+import { NodeContext, type ModelFacts } from './context.js';
+import { memberChain } from './format.js';
+import { formGroups, type ChannelGroup } from './groups.js';
+import { ruleFor } from './rules/index.js';
+import { AnalysisState, type Labels } from './state.js';
+
+/** Everything the rewrite needs: the groups, and the per-class facts behind them (labels are class ids). */
+export interface Analysis {
+  readonly model: Model;
+  readonly groups: ChannelGroup[];
+  readonly state: AnalysisState;
+  readonly classCount: number;
+  /** Group of each class (-1: not in a group, never removed). */
+  readonly classGroup: Int32Array;
+  /** Node and initializer counts when analysed, to notice a model changed since. */
+  readonly fingerprint: string;
+}
+
+const cache = new WeakMap<Model, Analysis>();
+
+/** Every channel group of the model, prunable and declined. Fills in value shapes (shape inference) as it goes. */
+export function analyze(model: Model): ChannelGroup[] {
+  return analysis(model).groups;
+}
+
+/** The full analysis, cached per model until the model's node or initializer count changes. */
+export function analysis(model: Model): Analysis {
+  const hit = cache.get(model);
+  if (hit && hit.fingerprint === fingerprint(model)) return hit;
+  const a = run(model);
+  cache.set(model, a);
+  return a;
+}
+
+export function forgetAnalysis(model: Model): void {
+  cache.delete(model);
+}
+
+function fingerprint(model: Model): string {
+  return `${model.graph.nodes.length}/${model.graph.initializers.length}`;
+}
+
+function run(model: Model): Analysis {
+  const { constants } = inferShapes(model);
+  const facts: ModelFacts = { opset: model.opsetVersion, constants };
+  const st = new AnalysisState();
+  const graph = model.graph;
+  for (const node of dependencyOrder(graph)) visit(st, facts, node);
+  for (const v of graph.outputs) {
+    for (const labels of st.axesOf(v)?.values() ?? []) st.block(labels, `its channels reach the graph output '${v.name}'`);
+  }
+  const classCount = canonicalize(st);
+  const { groups, classGroup } = formGroups(st, classCount);
+  const named = groups.map((g) => ({ ...g, members: memberChain(g.roles) }));
+  return { model, groups: named, state: st, classCount, classGroup, fingerprint: fingerprint(model) };
+}
+
+function visit(st: AnalysisState, facts: ModelFacts, node: Node): void {
+  const ctx = new NodeContext(st, facts, node);
+  if (node.subgraphs.size) {
+    // Control flow: channels entering a branch or loop body (directly or captured from the outer scope) stop here.
+    for (const v of nodeInputsDeep(node)) for (const l of st.axesOf(v)?.values() ?? []) st.block(l, `${ctx.where}: control flow (${node.opType}) uses these channels`);
+    return;
+  }
+  const rule = ruleFor(node.domain, node.opType);
+  if (!rule) {
+    const op = node.domain && node.domain !== 'ai.onnx' ? `${node.domain}.${node.opType}` : node.opType;
+    ctx.declineAll(`op ${op} (node '${node.label}') is not in the rule table`);
+    return;
+  }
+  rule.apply(ctx);
+  // Safety net: a tracked input axis the rule did not deal with would leave a stale dim behind.
+  node.inputs.forEach((_, i) => {
+    for (const [axis, labels] of ctx.axes(i) ?? []) {
+      if (!ctx.handled.has(labels)) st.block(labels, `${ctx.where}: rule left channels on input ${i} axis ${axis} unhandled`);
+    }
+  });
+}
+
+/** Replaces every atom by a compact class id, in place, once per label array. */
+function canonicalize(st: AnalysisState): number {
+  const ids = new Map<number, number>();
+  const done = new Set<Labels>();
+  const fix = (l: Labels) => {
+    if (done.has(l)) return;
+    done.add(l);
+    for (let i = 0; i < l.length; i++) {
+      const r = st.atoms.find(l[i]!);
+      let id = ids.get(r);
+      if (id === undefined) ids.set(r, (id = ids.size));
+      l[i] = id;
+    }
+  };
+  // Roots first, so class ids follow the producers' channel order.
+  for (const r of st.roots) fix(r.labels);
+  for (const m of st.tracked.values()) for (const l of m.values()) fix(l);
+  for (const e of st.edits) {
+    if ('labels' in e) fix(e.labels);
+    if (e.kind === 'splitSizes') e.outputs.forEach(fix);
+    if (e.kind === 'freezeShape') e.axes.forEach(fix);
+  }
+  for (const b of st.blocks) fix(b.labels);
+  for (const t of st.touches) fix(t.labels);
+  for (const d of st.deferred) { fix(d.a); fix(d.b); }
+  return ids.size;
+}
+
+/** Nodes with producers first, without reordering the graph (Kahn's algorithm, stable). */
+function dependencyOrder(graph: Graph): Node[] {
+  const nodes = graph.nodes;
+  const position = new Map(nodes.map((n, i) => [n, i]));
+  const sorted = nodes.every((n, i) => nodeInputsDeep(n).every((v) => {
+    const p = v.producer();
+    return !p || !position.has(p) || position.get(p)! < i;
+  }));
+  if (sorted) return [...nodes];
+  const pending = new Map<Node, number>();
+  const users = new Map<Node, Node[]>();
+  for (const n of nodes) {
+    const deps = new Set<Node>();
+    for (const v of nodeInputsDeep(n)) {
+      const p = v.producer();
+      if (p && p !== n && position.has(p)) deps.add(p);
+    }
+    pending.set(n, deps.size);
+    for (const d of deps) (users.get(d) ?? users.set(d, []).get(d)!).push(n);
+  }
+  const ready = nodes.filter((n) => pending.get(n) === 0);
+  const out: Node[] = [];
+  while (ready.length) {
+    const n = ready.shift()!;
+    out.push(n);
+    for (const u of users.get(n) ?? []) {
+      const left = pending.get(u)! - 1;
+      pending.set(u, left);
+      if (left === 0) ready.push(u);
+    }
+  }
+  // Nodes on a cycle (invalid graph) are visited last, in file order.
+  for (const n of nodes) if (!out.includes(n)) out.push(n);
+  return out;
+}

@@ -1,0 +1,231 @@
+import { constantSource } from '../../ir/constants.js';
+import type { Node } from '../../ir/node.js';
+import type { Value } from '../../ir/value.js';
+import { UnionFind } from './unionFind.js';
+import type { AnalysisState, Labels, Role, Root } from './state.js';
+
+/** A producer's output channels and the group unit each belongs to. */
+export interface ProducerChannels {
+  readonly node: Node;
+  readonly output: Value;
+  /** Axis of `output` that holds the channels. */
+  readonly axis: number;
+  /** Unit (index into the group's channels) of each output channel of the node. */
+  readonly unitOf: Int32Array;
+  /** Constant input holding the output-channel vectors, and the axis that indexes output channels there. */
+  readonly weight: { readonly input: number; readonly axis: number };
+}
+
+/**
+ * A set of channels that must shrink together. Its units (`channels` of them) are what can be kept or dropped: one
+ * output channel of each coupled producer, or a whole attention head / normalization group when those are tied.
+ */
+export interface ChannelGroup {
+  readonly id: number;
+  /** Number of units (usually the producers' output channels). */
+  readonly channels: number;
+  /** Roots whose output channels define the group (Conv, ConvTranspose, Gemm, MatMul with a constant weight). */
+  readonly producers: Node[];
+  /** Gemm/MatMul roots only ('dense') or any Conv/ConvTranspose root ('conv'), for --scope. */
+  readonly kind: 'dense' | 'conv';
+  /** Readable chain: `conv1 → bn1 → relu → {conv2.in, conv3.in}`. */
+  readonly members: string;
+  readonly prunable: boolean;
+  /** Why it is declined: names the op and node. */
+  readonly reason?: string;
+  /** Elements of the constants the group slices (weights, biases, norm parameters), counted per governed channel. */
+  readonly params: number;
+  /** Multiply-accumulates of the weight layers it slices, for one sample. */
+  readonly macs: number;
+  /** Per producer: which unit each output channel belongs to. */
+  readonly producerChannels: ProducerChannels[];
+  /** Sources (constant embedding tables gathered from): sliced with the group, not scored. */
+  readonly sources: Node[];
+  readonly sourceChannels: ProducerChannels[];
+  /**
+   * Unit sets that must each keep at least one unit, besides the whole group: a tensor that carries only some of
+   * the group's units (a Split or Slice segment, one producer of a group spanning a Concat) would otherwise be left
+   * with no channels, which `pruneChannels` rejects. Minimal sets only; empty for most groups.
+   */
+  readonly nonEmpty: number[][];
+  /** The analysis class of each unit (internal: the rewrite keeps classes). */
+  readonly unitClasses: Int32Array;
+  /** Member nodes and their roles, in graph order. */
+  readonly roles: ReadonlyMap<Node, Role>;
+}
+
+/** Classes → groups: the connected sets of classes reached from roots. Labels are already canonical class ids. */
+export function formGroups(st: AnalysisState, classCount: number): { groups: ChannelGroup[]; classGroup: Int32Array } {
+  // Classes of one root belong to one group; a class shared by two roots joins their groups.
+  const link = new UnionFind();
+  link.add(classCount);
+  for (const r of st.roots) for (let j = 1; j < r.labels.length; j++) link.union(r.labels[0]!, r.labels[j]!);
+
+  const groupOfRep = new Map<number, number>();
+  const rootsOf: Root[][] = [];
+  for (const r of st.roots) {
+    if (!r.labels.length) continue;
+    const rep = link.find(r.labels[0]!);
+    let g = groupOfRep.get(rep);
+    if (g === undefined) {
+      g = rootsOf.length;
+      groupOfRep.set(rep, g);
+      rootsOf.push([]);
+    }
+    rootsOf[g]!.push(r);
+  }
+
+  const classGroup = new Int32Array(classCount).fill(-1);
+  const classUnit = new Int32Array(classCount).fill(-1);
+  const unitClasses: number[][] = rootsOf.map(() => []);
+  rootsOf.forEach((roots, g) => {
+    for (const r of roots) for (const c of r.labels) {
+      if (classGroup[c] !== -1) continue;
+      classGroup[c] = g;
+      classUnit[c] = unitClasses[g]!.length;
+      unitClasses[g]!.push(c);
+    }
+  });
+
+  const reasons = rootsOf.map(() => new Set<string>());
+  for (const d of st.deferred) {
+    if (!sameLabels(d.a, d.b)) for (const l of [d.a, d.b]) st.blocks.push({ labels: l, reason: d.reason });
+  }
+  for (const b of st.blocks) for (const g of groupsIn(b.labels, classGroup)) reasons[g]!.add(b.reason);
+
+  const roles = rootsOf.map(() => new Map<Node, Role>());
+  for (const t of st.touches) {
+    for (const g of groupsIn(t.labels, classGroup)) {
+      const m = roles[g]!;
+      const had = m.get(t.node);
+      // A node both consuming and producing (every conv in a chain) is shown by its strongest role here.
+      if (!had || rank(t.role) > rank(had)) m.set(t.node, t.role);
+    }
+  }
+  const { params, macs } = governed(st, classGroup, rootsOf.length);
+  const nonEmpty = partialAxes(st, classGroup, classUnit, unitClasses.map((u) => u.length));
+  const channelsOf = (r: Root): ProducerChannels => ({
+    node: r.node, output: r.output, axis: r.axis, weight: r.weight, unitOf: Int32Array.from(r.labels, (c) => classUnit[c]!),
+  });
+
+  const groups = rootsOf.map((roots, g): ChannelGroup => {
+    const producers = roots.filter((r) => r.scoring);
+    const units = unitClasses[g]!;
+    let reason = [...reasons[g]!].slice(0, 3).join('; ') || undefined;
+    if (!reason && !producers.length) reason = 'no weight layer produces these channels (only an embedding table)';
+    if (!reason && units.length < 2) {
+      reason = roots.every((r) => r.labels.length === 1) ? 'a single channel, which cannot be removed'
+        : 'all its channels are coupled into one unit, which cannot be removed';
+    }
+    return {
+      id: g,
+      channels: units.length,
+      producers: producers.map((r) => r.node),
+      kind: producers.some((r) => r.node.opType === 'Conv' || r.node.opType === 'ConvTranspose') ? 'conv' : 'dense',
+      members: '',
+      prunable: reason === undefined,
+      ...(reason ? { reason } : {}),
+      params: params[g]!,
+      macs: macs[g]!,
+      producerChannels: producers.map(channelsOf),
+      sources: roots.filter((r) => !r.scoring).map((r) => r.node),
+      sourceChannels: roots.filter((r) => !r.scoring).map(channelsOf),
+      unitClasses: Int32Array.from(units),
+      nonEmpty: nonEmpty[g]!,
+      roles: roles[g]!,
+    };
+  });
+  return { groups, classGroup };
+}
+
+function rank(r: Role): number {
+  return r === 'producer' ? 3 : r === 'source' ? 2 : r === 'consumer' ? 1 : 0;
+}
+
+function sameLabels(a: Labels, b: Labels): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Distinct groups the classes of `labels` belong to. */
+function groupsIn(labels: Labels, classGroup: Int32Array): number[] {
+  const out: number[] = [];
+  let last = -2;
+  for (const c of labels) {
+    const g = classGroup[c]!;
+    if (g === last || g < 0) continue;
+    last = g;
+    if (!out.includes(g)) out.push(g);
+  }
+  return out;
+}
+
+const WEIGHT_OPS = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
+
+/** Params and MACs each group governs, from the constant slices it implies. */
+function governed(st: AnalysisState, classGroup: Int32Array, n: number): { params: number[]; macs: number[] } {
+  const params = new Array<number>(n).fill(0);
+  const macs = new Array<number>(n).fill(0);
+  for (const e of st.edits) {
+    if (e.kind !== 'slice') continue;
+    const t = constantSource(e.node.input(e.input))?.tensor;
+    if (!t) continue;
+    const dims = t.dims;
+    const perPosition = t.numel / (dims[e.axis] || 1);
+    const perSample = WEIGHT_OPS.has(e.node.opType) && e.input === 1 ? outputPositions(e.node) : 0;
+    const counts = new Map<number, number>();
+    for (const c of e.labels) {
+      const g = classGroup[c]!;
+      if (g >= 0) counts.set(g, (counts.get(g) ?? 0) + 1);
+    }
+    for (const [g, k] of counts) {
+      params[g]! += k * perPosition;
+      macs[g]! += k * perPosition * perSample;
+    }
+  }
+  return { params, macs };
+}
+
+/** How many times a weight element is used per sample: output pixels (Conv), input pixels (ConvTranspose), rows. */
+function outputPositions(node: Node): number {
+  const known = (dims: readonly unknown[] | undefined) => (dims ?? []).reduce<number>((p, d) => p * (typeof d === 'number' ? d : 1), 1);
+  const out = node.outputs[0]?.shape;
+  switch (node.opType) {
+    case 'Conv': return known(out?.slice(2));
+    case 'ConvTranspose': return known(node.input(0)?.shape?.slice(2));
+    case 'MatMul': return out && out.length >= 3 ? known(out.slice(1, -1)) : 1;
+    default: return 1;
+  }
+}
+
+/** Per group, the minimal unit sets some tracked axis carries alone (see ChannelGroup.nonEmpty). */
+function partialAxes(st: AnalysisState, classGroup: Int32Array, classUnit: Int32Array, sizes: number[]): number[][][] {
+  const found = sizes.map(() => new Map<string, number[]>());
+  const seen = new Set<Labels>();
+  for (const axes of st.tracked.values()) {
+    for (const labels of axes.values()) {
+      if (seen.has(labels)) continue;
+      seen.add(labels);
+      const per = new Map<number, Set<number>>();
+      for (const c of labels) {
+        const g = classGroup[c]!;
+        if (g < 0) continue;
+        let s = per.get(g);
+        if (!s) per.set(g, (s = new Set()));
+        s.add(classUnit[c]!);
+      }
+      for (const [g, s] of per) {
+        if (s.size === sizes[g]) continue;
+        const units = [...s].sort((a, b) => a - b);
+        found[g]!.set(units.join(','), units);
+      }
+    }
+  }
+  return found.map((m) => {
+    const sets = [...m.values()].sort((a, b) => a.length - b.length);
+    const minimal: number[][] = [];
+    for (const s of sets) if (!minimal.some((t) => t.every((u) => s.includes(u)))) minimal.push(s);
+    return minimal;
+  });
+}

@@ -1,0 +1,7 @@
+/** The structural pruning engine's public surface. */
+export { analyze } from './analyze.js';
+export type { ChannelGroup, ProducerChannels } from './groups.js';
+export { formatGroup, formatGroups, groupsToJson, type GroupJson } from './format.js';
+export { CHANNEL_RULES, type ChannelRule } from './rules/index.js';
+export { pruneChannels, type KeepSpec } from '../pruneChannels.js';
+export { channelVectors, type ChannelVectors } from '../channelVectors.js';

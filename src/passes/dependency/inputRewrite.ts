@@ -1,0 +1,173 @@
+import { DataType } from '../../ir/dtype.js';
+import type { Graph } from '../../ir/graph.js';
+import type { Node } from '../../ir/node.js';
+import { Tensor } from '../../ir/tensor.js';
+import type { Dim, Value } from '../../ir/value.js';
+import type { Edit, Labels } from './state.js';
+
+/** A change to a node's attributes or small integer inputs; when run, returns the inputs it replaced. */
+export type InputPlan = () => Value[];
+
+/**
+ * Plans the non-weight edits: `group` / `num_groups`, Split sizes, Slice bounds, and the shape vectors of Reshape /
+ * Expand / Resize (written as fresh initializers from the outputs' new shapes, whatever computed them before).
+ */
+export function planInputEdits(graph: Graph, opset: number, edits: readonly Edit[], kept: (l: Labels) => Int32Array, newShape: (v: Value) => Dim[] | undefined): InputPlan[] {
+  const plans: InputPlan[] = [];
+  const bounds = new Map<Node, { starts: number[]; ends: number[] }>();
+  for (const e of edits) {
+    switch (e.kind) {
+      case 'convGroup': case 'numGroups': {
+        const n = kept(e.labels).length / e.perGroup;
+        if (!Number.isInteger(n)) throw new Error(`internal: ${e.node.label} keeps a partial group`);
+        const attr = e.kind === 'convGroup' ? 'group' : 'num_groups';
+        plans.push(() => { e.node.setAttr(attr, n); return []; });
+        break;
+      }
+      case 'splitSizes': {
+        const sizes = e.outputs.map((l) => kept(l).length);
+        if (opset < 13) plans.push(() => { e.node.setAttr('split', sizes); return []; });
+        else plans.push(() => {
+          e.node.attributes = e.node.attributes.filter((a) => a.name !== 'num_outputs');
+          return replaceInput(graph, e.node, 1, sizes, DataType.INT64);
+        });
+        break;
+      }
+      case 'sliceBounds': {
+        let b = bounds.get(e.node);
+        if (!b) bounds.set(e.node, (b = { starts: [...e.starts], ends: [...e.ends] }));
+        const k = kept(e.labels);
+        b.starts[e.entry] = countBelow(k, e.start);
+        b.ends[e.entry] = countBelow(k, e.end);
+        break;
+      }
+      case 'freezeShape': {
+        const plan = freezeShape(graph, e.node, e.axes, kept);
+        if (plan) plans.push(plan);
+        break;
+      }
+      case 'shapeInput': {
+        const vector = shapeVector(e.node, e.mode, newShape);
+        plans.push(() => replaceInput(graph, e.node, e.input, vector, DataType.INT64));
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  for (const [node, b] of bounds) {
+    if (opset < 10) plans.push(() => { node.setAttr('starts', b.starts); node.setAttr('ends', b.ends); return []; });
+    else plans.push(() => {
+      const t = node.input(1)?.elemType ?? DataType.INT64;
+      return [...replaceInput(graph, node, 1, b.starts, t), ...replaceInput(graph, node, 2, b.ends, t)];
+    });
+  }
+  return plans;
+}
+
+function countBelow(sorted: Int32Array, bound: number): number {
+  let n = 0;
+  while (n < sorted.length && sorted[n]! < bound) n++;
+  return n;
+}
+
+/** The new shape / sizes vector of a Reshape, Expand or Resize, from its output's new shape. */
+function shapeVector(node: Node, mode: 'reshape' | 'expand' | 'sizes', newShape: (v: Value) => Dim[] | undefined): number[] {
+  const out = node.outputs[0]!;
+  const x = node.input(0)!;
+  const y = newShape(out);
+  const xs = newShape(x) ?? x.shape;
+  if (!y) throw new Error(`internal: output shape of ${node.label} unknown`);
+  if (mode === 'sizes') {
+    if (!y.every((d): d is number => typeof d === 'number')) throw new Error(`internal: ${node.label} output not static`);
+    return y;
+  }
+  if (mode === 'expand') {
+    const offset = y.length - (xs?.length ?? 0);
+    return y.map((d, i) => {
+      if (typeof d === 'number') return d;
+      if (xs && i >= offset && xs[i - offset] === d) return 1;
+      throw new Error(`internal: Expand ${node.label} dim ${i} cannot be written`);
+    });
+  }
+  const allowzero = node.getInt('allowzero', 0) === 1;
+  return y.map((d, i) => {
+    if (typeof d === 'number') return d;
+    if (!allowzero && typeof d === 'string' && xs && xs[i] === d) return 0;
+    return -1;
+  });
+}
+
+/** Points input `i` of `node` at a fresh integer initializer; returns the old input for dead-code removal. */
+function replaceInput(graph: Graph, node: Node, i: number, values: number[], dataType: number): Value[] {
+  const old = node.input(i);
+  const name = graph.freshName(`${old?.name || node.label}_pruned`);
+  const t = dataType === DataType.INT32 ? int32Tensor(name, values) : Tensor.fromInt64(name, [values.length], values);
+  node.setInput(i, graph.addInitializer(t));
+  return old ? [old] : [];
+}
+
+function int32Tensor(name: string, values: number[]): Tensor {
+  const raw = new Uint8Array(values.length * 4);
+  const dv = new DataView(raw.buffer);
+  values.forEach((v, k) => dv.setInt32(4 * k, v, true));
+  return Tensor.fromBytes(name, [values.length], DataType.INT32, raw);
+}
+
+/**
+ * Makes a Shape / Size node keep reporting the original sizes of the channel axes it reads: with a static shape the
+ * output becomes a constant; otherwise Shape(x)·M + B (M zeroes the channel entries, B puts the originals back), or
+ * Size(x)·C / C' for Size.
+ */
+function freezeShape(graph: Graph, node: Node, axes: Map<number, Labels>, kept: (l: Labels) => Int32Array): InputPlan | undefined {
+  const out = node.outputs[0];
+  const x = node.input(0);
+  if (!out || !x?.shape || out.isGraphOutput()) return undefined;
+  const rank = x.shape.length;
+  const norm = (a: number) => Math.min(Math.max(a < 0 ? a + rank : a, 0), rank);
+  const start = node.opType === 'Shape' ? norm(node.getInt('start', 0)) : 0;
+  const end = node.opType === 'Shape' ? norm(node.getInt('end', rank)) : rank;
+  const original = x.shape.slice(start, end);
+  let before = 1;
+  let after = 1;
+  const changed: number[] = [];
+  for (const [a, labels] of axes) {
+    if (a < start || a >= end) continue;
+    const n = kept(labels).length;
+    if (n === labels.length) continue;
+    before *= labels.length;
+    after *= n;
+    changed.push(a - start);
+    original[a - start] = labels.length;
+  }
+  if (!changed.length) return undefined;
+  const users = [...out.uses()];
+  const name = (base: string) => graph.freshName(`${out.name}_${base}`);
+  return () => {
+    let frozen: Value;
+    if (original.every((d): d is number => typeof d === 'number')) {
+      const values = node.opType === 'Shape' ? original : [original.reduce((p, d) => p * d, 1)];
+      const dims = node.opType === 'Shape' ? [values.length] : [];
+      frozen = graph.addInitializer(Tensor.fromInt64(name('original'), dims, values));
+    } else {
+      const at = graph.nodes.indexOf(node) + 1;
+      const next = graph.nodes[at];
+      const add = (op: string, inputs: Value[]) => {
+        const n = graph.addNode(op, inputs, [name(op.toLowerCase())], next ? { before: next } : {});
+        n.output(0).elemType = DataType.INT64;
+        return n.output(0);
+      };
+      const int = (values: number[], dims: number[]) => graph.addInitializer(Tensor.fromInt64(name('k'), dims, values));
+      if (node.opType === 'Shape') {
+        const m = original.map((_, k) => (changed.includes(k) ? 0 : 1));
+        const b = original.map((d, k) => (changed.includes(k) ? (d as number) : 0));
+        frozen = add('Add', [add('Mul', [out, int(m, [m.length])]), int(b, [b.length])]);
+      } else {
+        frozen = add('Div', [add('Mul', [out, int([before], [])]), int([after], [])]);
+      }
+      frozen.shape = out.shape;
+    }
+    for (const u of users) u.node.setInput(u.index, frozen);
+    return [out];
+  };
+}

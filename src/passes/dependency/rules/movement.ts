@@ -1,0 +1,312 @@
+import { constantSource } from '../../../ir/constants.js';
+import { isFloatType } from '../../../ir/dtype.js';
+import type { Dim, Value } from '../../../ir/value.js';
+import type { NodeContext } from '../context.js';
+import { normAxis } from '../context.js';
+import { completeShape, mapThroughReshape } from '../reshapeMap.js';
+import type { Labels } from '../state.js';
+
+/** Transpose: each channel axis moves where the permutation puts it. */
+export function transpose(ctx: NodeContext): void {
+  const axes = ctx.axes(0);
+  const rank = ctx.rank(ctx.input(0));
+  if (!axes) return;
+  if (rank === undefined) {
+    ctx.declineAll(`${ctx.where}: rank unknown`);
+    return;
+  }
+  const perm = ctx.node.getInts('perm') ?? Array.from({ length: rank }, (_, k) => rank - 1 - k);
+  for (const [a, labels] of axes) ctx.setOut(0, perm.indexOf(a), labels);
+}
+
+/**
+ * Reshape, Flatten, Squeeze, Unsqueeze: channels follow the flat index (see mapThroughReshape). A Reshape's shape
+ * vector is rewritten from the output's new shape, so it must be expressible: symbolic dims become 0 (copy) where the
+ * input has the same symbol at that index, and at most one other becomes -1.
+ */
+export function reshape(ctx: NodeContext): void {
+  const axes = ctx.axes(0);
+  if (!axes) return;
+  const x = ctx.input(0)!;
+  const y = ctx.output(0);
+  const inShape = x.shape;
+  const outShape = x.shape && y?.shape ? completeShape(x.shape, y.shape) : undefined;
+  if (!inShape || !outShape || !y) {
+    ctx.declineAll(`${ctx.where}: input or output shape unknown`);
+    return;
+  }
+  const taken = new Map<number, Labels>();
+  for (const [a, labels] of axes) {
+    ctx.use(labels);
+    const mapped = mapThroughReshape(ctx.st, inShape, outShape, a, labels, (c) => chooseSplitAxis(y, c));
+    if (typeof mapped === 'string') {
+      ctx.block(labels, `${ctx.where}: ${mapped}`);
+      continue;
+    }
+    if (taken.has(mapped.axis)) {
+      ctx.block(labels, `${ctx.where}: two channel axes merge into one`);
+      ctx.block(taken.get(mapped.axis)!, `${ctx.where}: two channel axes merge into one`);
+      continue;
+    }
+    taken.set(mapped.axis, mapped.labels);
+  }
+  if (ctx.op === 'Reshape' && taken.size) {
+    const why = reshapeVectorProblem(x, outShape, ctx.node.getInt('allowzero', 0) === 1);
+    if (why) {
+      for (const l of taken.values()) ctx.block(l, `${ctx.where}: ${why}`);
+      return;
+    }
+    ctx.edit({ kind: 'shapeInput', node: ctx.node, input: 1, mode: 'reshape' });
+  }
+  for (const [b, labels] of taken) ctx.setOut(0, b, labels);
+}
+
+/** Why the Reshape's shape vector could not be written from its output shape, if it could not. */
+function reshapeVectorProblem(x: Value, outShape: readonly Dim[], allowzero: boolean): string | undefined {
+  let free = 0;
+  for (const [i, d] of outShape.entries()) {
+    if (typeof d === 'number') continue;
+    if (d !== null && !allowzero && x.shape![i] === d) continue;
+    free++;
+  }
+  return free > 1 ? 'more than one output dim is neither known nor copied from the input' : undefined;
+}
+
+/**
+ * Which of the axes a channel axis splits into carries the channels. An axis that is taken apart downstream
+ * (Gather / Split / Slice on it, or reshaped again: the 3 of a packed QKV [.., 3, H, d], the group count of a channel
+ * shuffle) cannot; of the others the outermost wins, so attention heads are pruned whole.
+ */
+function chooseSplitAxis(y: Value, candidates: number[]): number {
+  const kept = candidates.filter((b) => !takenApart(y, b, 0));
+  return kept[0] ?? candidates[candidates.length - 1]!;
+}
+
+const PASS_THROUGH = new Set(['Identity', 'Cast', 'Dropout', 'Relu', 'Sigmoid', 'Mul', 'Div', 'Add', 'Sub', 'Neg']);
+
+function takenApart(v: Value, axis: number, depth: number): boolean {
+  if (depth > 8) return false;
+  return v.uses().some(({ node }) => {
+    const out = node.outputs[0];
+    const rank = v.shape?.length ?? 0;
+    switch (node.opType) {
+      case 'Gather': case 'Split': case 'GatherElements':
+        return normAxis(node.getInt('axis', 0), rank) === axis;
+      case 'Slice': {
+        const sliced = node.input(3) ? constantSource(node.input(3))?.tensor.toNumbers() : [0];
+        return !sliced || sliced.some((s) => normAxis(s, rank) === axis);
+      }
+      case 'Reshape': case 'Flatten':
+        return true;
+      case 'Transpose': {
+        const perm = node.getInts('perm') ?? Array.from({ length: rank }, (_, k) => rank - 1 - k);
+        return !!out && takenApart(out, perm.indexOf(axis), depth + 1);
+      }
+      case 'Squeeze': case 'Unsqueeze': {
+        if (!out?.shape) return false;
+        // Size-1 axes come and go; follow by counting the non-unit axes before ours.
+        const before = v.shape!.slice(0, axis).filter((d) => d !== 1).length;
+        let seen = 0;
+        for (let k = 0; k < out.shape.length; k++) {
+          if (out.shape[k] === 1) continue;
+          if (seen === before) return takenApart(out, k, depth + 1);
+          seen++;
+        }
+        return false;
+      }
+      default:
+        return PASS_THROUGH.has(node.opType) && !!out && out.shape?.length === rank && takenApart(out, axis, depth + 1);
+    }
+  });
+}
+
+/**
+ * Concat: on the concatenated axis each input's channels take their offset (an untraced input's positions are new
+ * classes that may never be coupled to a group); on the other axes the inputs meet position by position, an
+ * untraced constant input is sliced (ViT's class token).
+ */
+export function concat(ctx: NodeContext): void {
+  const rank = ctx.rank(ctx.output(0)) ?? ctx.rank(ctx.input(0));
+  const inputs = ctx.node.inputs.map((_, i) => i).filter((i) => ctx.input(i));
+  if (!ctx.trackedInputs().length) return;
+  if (rank === undefined) {
+    ctx.declineAll(`${ctx.where}: rank unknown`);
+    return;
+  }
+  const axis = normAxis(ctx.node.getInt('axis', 0), rank)!;
+  if (inputs.some((i) => ctx.axes(i)?.has(axis))) {
+    const parts: Labels[] = [];
+    for (const i of inputs) {
+      const own = ctx.axes(i)?.get(axis);
+      if (own) {
+        parts.push(ctx.use(own));
+        continue;
+      }
+      const d = ctx.shape(ctx.input(i))?.[axis];
+      if (typeof d !== 'number') {
+        for (const j of inputs) ctx.declineAxis(j, axis, `size of input ${i} on the concatenated axis unknown`);
+        return;
+      }
+      const fresh = ctx.fresh(d);
+      ctx.block(fresh, `${ctx.where}: input ${i} ('${ctx.input(i)!.name}') is not traced`);
+      parts.push(fresh);
+    }
+    const out = new Int32Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    ctx.setOut(0, axis, out);
+  }
+  const meeting = new Map<number, Labels>();
+  for (const i of inputs) {
+    for (const [a, labels] of ctx.axes(i) ?? []) {
+      if (a === axis) continue;
+      const seen = meeting.get(a);
+      if (!seen) meeting.set(a, labels);
+      else ctx.unite(seen, labels);
+    }
+  }
+  for (const [a, labels] of meeting) {
+    for (const i of inputs) if (!ctx.axes(i)?.has(a)) ctx.slice(i, a, labels);
+    ctx.setOut(0, a, labels);
+  }
+}
+
+/** Split: along a channel axis each output takes its segment and the sizes are rewritten; other axes pass. */
+export function split(ctx: NodeContext): void {
+  const axes = ctx.axes(0);
+  const rank = ctx.rank(ctx.input(0));
+  if (!axes) return;
+  if (rank === undefined) {
+    ctx.declineAll(`${ctx.where}: rank unknown`);
+    return;
+  }
+  const axis = normAxis(ctx.node.getInt('axis', 0), rank)!;
+  const nOut = ctx.node.outputs.length;
+  for (const [a, labels] of axes) {
+    if (a !== axis) {
+      ctx.node.outputs.forEach((_, o) => ctx.setOut(o, a, labels));
+      continue;
+    }
+    const given = ctx.intsArg('split', 1, 13);
+    let sizes: number[] | undefined = given ?? undefined;
+    if (given === null) sizes = undefined;
+    else if (!given?.length) {
+      const each = Math.ceil(labels.length / nOut);
+      sizes = Array.from({ length: nOut }, (_, o) => Math.max(0, Math.min(each, labels.length - o * each)));
+    }
+    if (!sizes || sizes.length !== nOut || sizes.reduce((s, n) => s + n, 0) !== labels.length) {
+      ctx.block(labels, `${ctx.where}: split sizes along the channels unknown`);
+      continue;
+    }
+    ctx.use(labels);
+    const parts: Labels[] = [];
+    let at = 0;
+    for (const n of sizes) {
+      parts.push(labels.slice(at, at + n));
+      at += n;
+    }
+    parts.forEach((p, o) => ctx.setOut(o, a, p));
+    ctx.edit({ kind: 'splitSizes', node: ctx.node, outputs: parts });
+  }
+}
+
+/** Slice: along a channel axis (step 1) the kept range maps to new bounds; other axes pass. */
+export function slice(ctx: NodeContext): void {
+  const axes = ctx.axes(0);
+  const rank = ctx.rank(ctx.input(0));
+  if (!axes) return;
+  if (rank === undefined) {
+    ctx.declineAll(`${ctx.where}: rank unknown`);
+    return;
+  }
+  const legacy = ctx.opset < 10;
+  const starts = legacy ? ctx.node.getInts('starts') : ctx.numbers(ctx.input(1));
+  const ends = legacy ? ctx.node.getInts('ends') : ctx.numbers(ctx.input(2));
+  const sliceAxes = (legacy ? ctx.node.getInts('axes') : ctx.input(3) ? ctx.numbers(ctx.input(3)) : undefined)
+    ?? starts?.map((_, k) => k);
+  const steps = legacy ? undefined : ctx.input(4) ? ctx.numbers(ctx.input(4)) : undefined;
+  for (const [a, labels] of axes) {
+    if (!sliceAxes || (!legacy && ctx.input(3) && !ctx.numbers(ctx.input(3)))) {
+      ctx.block(labels, `${ctx.where}: sliced axes unknown`);
+      continue;
+    }
+    const entry = sliceAxes.findIndex((s) => normAxis(s, rank) === a);
+    if (entry < 0) {
+      ctx.setOut(0, a, labels);
+      continue;
+    }
+    const step = steps?.[entry] ?? 1;
+    if (!starts || !ends || step !== 1) {
+      ctx.block(labels, `${ctx.where}: ${step !== 1 ? `step ${step}` : 'bounds not known at compile time'} along the channels`);
+      continue;
+    }
+    ctx.use(labels);
+    const d = labels.length;
+    const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + d : v, 0), d);
+    const s = clamp(starts[entry]!);
+    const e = Math.max(s, clamp(ends[entry]!));
+    ctx.setOut(0, a, labels.slice(s, e));
+    ctx.edit({ kind: 'sliceBounds', node: ctx.node, entry, labels, start: s, end: e, starts, ends });
+  }
+}
+
+/**
+ * Gather: along another axis the channels pass (shifted by the indices' rank); along a channel axis it is declined.
+ * Gathering rows of a constant float table (an embedding) is a source: its columns start new channels.
+ */
+export function gather(ctx: NodeContext): void {
+  const rank = ctx.rank(ctx.input(0));
+  const axis = ctx.node.getInt('axis', 0);
+  const idxRank = ctx.rank(ctx.input(1));
+  const table = constantSource(ctx.input(0))?.tensor;
+  if (table && table.dims.length === 2 && isFloatType(table.dataType) && (axis === 0 || axis === -2) && idxRank !== undefined) {
+    ctx.root(0, idxRank, table.dims[1]!, 0, 1, false);
+    return;
+  }
+  const axes = ctx.axes(0);
+  if (!axes) {
+    if (ctx.axes(1)) ctx.declineAll(`${ctx.where}: channels used as indices`);
+    return;
+  }
+  if (rank === undefined || idxRank === undefined) {
+    ctx.declineAll(`${ctx.where}: rank unknown`);
+    return;
+  }
+  const g = normAxis(axis, rank)!;
+  for (const [a, labels] of axes) {
+    if (a === g) ctx.block(labels, `${ctx.where}: gathers along the channels`);
+    else ctx.setOut(0, a < g ? a : a + idxRank - 1, labels);
+  }
+}
+
+/** Expand: channel axes keep their size; when the shape vector names the channel count it is rewritten. */
+export function expand(ctx: NodeContext): void {
+  const axes = ctx.axes(0);
+  if (!axes) return;
+  const rank = ctx.rank(ctx.input(0));
+  const outRank = ctx.rank(ctx.output(0));
+  const sv = ctx.numbers(ctx.input(1));
+  if (rank === undefined || outRank === undefined || !sv) {
+    ctx.declineAll(`${ctx.where}: shapes not known at compile time`);
+    return;
+  }
+  let rewrite = false;
+  for (const [a, labels] of axes) {
+    const k: number = a + outRank - rank;
+    const entry = k - (outRank - sv.length);
+    if (entry >= 0 && sv[entry] !== 1) rewrite = true;
+    ctx.setOut(0, k, labels);
+  }
+  if (rewrite) ctx.edit({ kind: 'shapeInput', node: ctx.node, input: 1, mode: 'expand' });
+}
+
+/** Shape / Size: they read only dims; the rewrite makes them report the original channel counts. */
+export function readsShape(ctx: NodeContext): void {
+  const axes = ctx.axes(0);
+  if (!axes) return;
+  for (const labels of axes.values()) ctx.use(labels);
+  ctx.edit({ kind: 'freezeShape', node: ctx.node, axes: new Map(axes) });
+}

@@ -1,0 +1,112 @@
+import type { Node } from '../../ir/node.js';
+import type { Value } from '../../ir/value.js';
+import { UnionFind } from './unionFind.js';
+
+/**
+ * Channel labels of one axis of one tensor: the atom (after analysis: the class) of every position. Positions may
+ * share a label: a flattened [C,H,W] axis repeats each channel's label H·W times.
+ */
+export type Labels = Int32Array;
+
+/** How a node takes part in a group, for the readable member chain. */
+export type Role = 'producer' | 'source' | 'through' | 'consumer';
+
+/** A node whose output channels start new atoms. */
+export interface Root {
+  readonly node: Node;
+  readonly output: Value;
+  readonly axis: number;
+  /** The atom of each output channel, in the node's own channel order. */
+  readonly labels: Labels;
+  /**
+   * Scored producers (Conv, ConvTranspose, Gemm, MatMul with a constant weight) have output-channel vectors; sources
+   * (a Gather from a constant embedding table) only slice their table.
+   */
+  readonly scoring: boolean;
+  /** The constant input holding the output-channel vectors, and the axis that indexes output channels in it. */
+  readonly weight: { readonly input: number; readonly axis: number };
+}
+
+/** One change the rewrite makes, decided during analysis (so the rewrite never has to decline). */
+export type Edit =
+  /** Slice constant input `input` of `node` along `axis`: keep the positions whose label is kept. */
+  | { kind: 'slice'; node: Node; input: number; axis: number; labels: Labels }
+  /** Grouped / depthwise conv: the new `group` is the kept input channels over `perGroup`. */
+  | { kind: 'convGroup'; node: Node; labels: Labels; perGroup: number }
+  /** GroupNormalization: the new `num_groups` is the kept channels over `perGroup`. */
+  | { kind: 'numGroups'; node: Node; labels: Labels; perGroup: number }
+  /** A shape-vector input (Reshape shape, Expand shape, Resize sizes) rewritten from the output's new shape. */
+  | { kind: 'shapeInput'; node: Node; input: number; mode: 'reshape' | 'expand' | 'sizes' }
+  /** Slice along a channel axis: starts/ends entry `entry` recomputed from the kept positions before each bound. */
+  | { kind: 'sliceBounds'; node: Node; entry: number; labels: Labels; start: number; end: number; starts: number[]; ends: number[] }
+  /** Split along a channel axis: sizes become the kept counts of each output. */
+  | { kind: 'splitSizes'; node: Node; outputs: Labels[] }
+  /**
+   * Shape / Size reading channel axes: the value keeps reporting the ORIGINAL sizes, because shape arithmetic can
+   * feed computation (Swin's attention scale is (C // heads) ** -0.5) and every use that must see the new size (the
+   * vectors of Reshape, Slice, Split, Expand along channels) is rewritten to a constant anyway.
+   */
+  | { kind: 'freezeShape'; node: Node; axes: Map<number, Labels> };
+
+export interface Touch {
+  readonly node: Node;
+  readonly role: Role;
+  readonly labels: Labels;
+}
+
+export interface Block {
+  readonly labels: Labels;
+  readonly reason: string;
+}
+
+/** Two label arrays that must end up naming the same classes, or both are declined. */
+export interface Deferred {
+  readonly a: Labels;
+  readonly b: Labels;
+  readonly reason: string;
+}
+
+/** Everything propagation records; groups are formed from it once every node has been seen. */
+export class AnalysisState {
+  readonly atoms = new UnionFind();
+  /** Tracked channel axes of every value: value → axis → labels. */
+  readonly tracked = new Map<Value, Map<number, Labels>>();
+  readonly roots: Root[] = [];
+  readonly edits: Edit[] = [];
+  readonly blocks: Block[] = [];
+  readonly touches: Touch[] = [];
+  readonly deferred: Deferred[] = [];
+
+  fresh(n: number): Labels {
+    const first = this.atoms.add(n);
+    const out = new Int32Array(n);
+    for (let i = 0; i < n; i++) out[i] = first + i;
+    return out;
+  }
+
+  axesOf(v: Value | null | undefined): ReadonlyMap<number, Labels> | undefined {
+    return v ? this.tracked.get(v) : undefined;
+  }
+
+  set(v: Value, axis: number, labels: Labels): void {
+    let m = this.tracked.get(v);
+    if (!m) this.tracked.set(v, (m = new Map()));
+    m.set(axis, labels);
+  }
+
+  /** Position-wise union of two label arrays of equal length. */
+  unite(a: Labels, b: Labels): void {
+    if (a === b) return;
+    if (a.length !== b.length) throw new Error(`internal: uniting channel axes of ${a.length} and ${b.length}`);
+    for (let i = 0; i < a.length; i++) this.atoms.union(a[i]!, b[i]!);
+  }
+
+  /** Unions every position of `labels` into one class. */
+  uniteAll(labels: Labels, from = 0, to = labels.length): void {
+    for (let i = from + 1; i < to; i++) this.atoms.union(labels[from]!, labels[i]!);
+  }
+
+  block(labels: Labels, reason: string): void {
+    if (labels.length) this.blocks.push({ labels, reason });
+  }
+}

@@ -1,0 +1,57 @@
+import { fail } from '../../ir/errors.js';
+import { channelCount, type ChannelVectors } from './types.js';
+
+/**
+ * The matrix whose Gram product gives the cosine similarities: S_ij = scale_i · scale_j · (rows · rowsᵀ)_ij.
+ * Keeping the normalisation as a scale (instead of writing Ŵ out) means a single producer's weights are used in place.
+ */
+export interface ScaledRows extends ChannelVectors {
+  readonly scale: Float64Array;
+}
+
+/** ‖w_j‖₂ of each channel, accumulated in float64. */
+export function rowNorms(v: ChannelVectors, producer = 0): Float64Array {
+  const norms = new Float64Array(v.n);
+  const { rows, d } = v;
+  for (let j = 0; j < v.n; j++) {
+    let sum = 0;
+    for (let k = j * d, end = k + d; k < end; k++) sum += rows[k] * rows[k];
+    if (!Number.isFinite(sum)) fail(`producer ${producer}, channel ${j}: weights are not finite`);
+    norms[j] = Math.sqrt(sum);
+  }
+  return norms;
+}
+
+/** One producer: S = D W Wᵀ D with D = diag(1/(‖w_j‖ + ε)), eq. (1)–(2). */
+export function singleProducerInput(v: ChannelVectors, eps: number, producer = 0): ScaledRows {
+  const scale = rowNorms(v, producer).map((r) => 1 / (r + eps));
+  return { rows: v.rows, n: v.n, d: v.d, scale };
+}
+
+/**
+ * A coupled group, rule 'concat': channel j is represented by u_j = [ŵ_j¹ | ŵ_j² | … | ŵ_jᴾ], the concatenation of its
+ * normalised vectors (eq. 1) over the P producers, and then normalised again with the same rule:
+ * ũ_j = u_j / (‖u_j‖ + ε). Since each ‖ŵ_jᵖ‖ ≈ 1, S_ij = ũ_i·ũ_j is (up to ε) the mean over producers of the
+ * per-producer cosine similarities — each producer weighs the same, whatever its fan-in d_p.
+ * A channel whose vector is zero in some producer contributes 0 there and is renormalised over the others.
+ */
+export function concatenatedInput(vectors: readonly ChannelVectors[], eps: number): ScaledRows {
+  const n = channelCount(vectors);
+  const d = vectors.reduce((s, v) => s + v.d, 0);
+  const rows = new Float32Array(n * d);
+  const sq = new Float64Array(n);
+  let offset = 0;
+  vectors.forEach((v, p) => {
+    const inv = singleProducerInput(v, eps, p).scale;
+    for (let j = 0; j < n; j++) {
+      const src = j * v.d;
+      const dst = j * d + offset;
+      for (let k = 0; k < v.d; k++) rows[dst + k] = v.rows[src + k] * inv[j];
+      const unit = 1 - eps * inv[j]; // ‖ŵ_jᵖ‖ = ‖w‖/(‖w‖+ε), exactly
+      sq[j] += unit * unit;
+    }
+    offset += v.d;
+  });
+  const scale = sq.map((s) => 1 / (Math.sqrt(s) + eps));
+  return { rows, n, d, scale };
+}

@@ -1,0 +1,27 @@
+import { fail } from '../../ir/errors.js';
+
+/**
+ * One producer's channel vectors: row j (length d) is the weight vector of output channel j, row-major n×d.
+ * (Gemm/MatMul: the weights of output neuron j; Conv: the flattened C/g·kH·kW filter of channel j.)
+ * A coupled group (residual add, concat branches) gives one ChannelVectors per producer, all with the same n.
+ */
+export interface ChannelVectors {
+  readonly rows: Float32Array;
+  readonly n: number;
+  readonly d: number;
+}
+
+/** ε of eq. (1): ŵ = w / (‖w‖₂ + ε). */
+export const DEFAULT_EPS = 1e-8;
+
+/** Checks a group's producers agree on n and hold n·d values; returns n. */
+export function channelCount(vectors: readonly ChannelVectors[]): number {
+  if (vectors.length === 0) fail('a channel group needs at least one producer');
+  const n = vectors[0]!.n;
+  vectors.forEach((v, p) => {
+    if (!Number.isInteger(v.n) || !Number.isInteger(v.d) || v.n < 0 || v.d < 0) fail(`producer ${p}: bad shape ${v.n}×${v.d}`);
+    if (v.n !== n) fail(`producer ${p} has ${v.n} channels, producer 0 has ${n}: a coupled group must agree`);
+    if (v.rows.length !== v.n * v.d) fail(`producer ${p}: ${v.rows.length} values for ${v.n}×${v.d} channel vectors`);
+  });
+  return n;
+}

@@ -1,0 +1,70 @@
+/**
+ * The oracle on every torch-exported fixture (fixtures/models/manifest.json): identity, masked reference at ratio
+ * 0.3 on every group not declined, the expected declined groups, and Debian python3-onnx's full checker.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { decodeModel } from '../../src/ir/load.js';
+import { analyze } from '../../src/passes/dependency/analyze.js';
+import { onnxCheck } from './helpers/checker.js';
+import { expectIdentity, expectMaskedEquivalence, randomFeeds } from './helpers/oracle.js';
+
+const FIXTURES = fileURLToPath(new URL('../../fixtures', import.meta.url));
+const DIR = join(FIXTURES, 'models');
+const manifest = existsSync(join(DIR, 'manifest.json'))
+  ? (JSON.parse(readFileSync(join(DIR, 'manifest.json'), 'utf8')) as { models: Record<string, { file: string }> }).models
+  : {};
+
+const HEAD = ['Gemm', "its channels reach the graph output 'logits'"] as const;
+/**
+ * Declined groups per fixture: [a producer's name contains, the reason contains]. Everything else must be prunable;
+ * a regression that declines more (or fewer) groups fails here.
+ */
+const DECLINED: Record<string, (readonly [string, string])[]> = {
+  mlp: [HEAD], mlp_fp16: [HEAD], cnn_small: [HEAD], vgg11: [HEAD], vgg11_bn: [HEAD], resnet18: [HEAD],
+  resnet_bottleneck: [HEAD], densenet: [HEAD], mobilenet_v2: [HEAD], mobilenet_v3_small: [HEAD],
+  // Two squeeze-excite bottlenecks are one channel wide at this width: nothing to remove.
+  efficientnet_b0: [['features.2.0/block/block.2/fc1', 'a single channel'], ['features.3.0/block/block.2/fc1', 'a single channel'], HEAD],
+  shufflenet_v2: [HEAD], shufflenet_v2_dynbatch: [HEAD],
+  squeezenet: [['classifier.1/Conv', "its channels reach the graph output 'logits'"]],
+  googlenet: [HEAD], convnext: [HEAD], vit: [HEAD], swin: [HEAD], bert: [HEAD], bert_opset11: [HEAD],
+};
+
+const pruned: { name: string; bytes: Uint8Array }[] = [];
+
+describe.each(Object.entries(manifest).filter(([, e]) => existsSync(join(FIXTURES, e.file))))('fixture %s', (name, entry) => {
+  const bytes = new Uint8Array(readFileSync(join(FIXTURES, entry.file)));
+  const feeds = randomFeeds(decodeModel(bytes), 5, name.includes('dynbatch') ? { input: [2, 3, 32, 32] } : {});
+
+  it('declines exactly the expected groups, each with a reason naming the node', () => {
+    const groups = analyze(decodeModel(bytes));
+    const declined = groups.filter((g) => !g.prunable);
+    const expected = DECLINED[name] ?? [HEAD];
+    expect(declined.map((g) => `${g.producers.map((n) => n.label).join(',')}: ${g.reason}`)).toHaveLength(expected.length);
+    for (const [producer, reason] of expected) {
+      expect(declined.some((g) => g.producers.some((n) => n.label.includes(producer)) && g.reason!.includes(reason)), `${producer}: ${reason}`).toBe(true);
+    }
+    expect(groups.filter((g) => g.prunable).length).toBeGreaterThan(0);
+  });
+
+  it('keeping every channel gives bit-identical outputs', async () => {
+    await expectIdentity(bytes, feeds);
+  });
+
+  it('pruning 30% of every prunable group matches the masked original', async () => {
+    const { pruned: out } = await expectMaskedEquivalence(bytes, feeds, 0.3, 9);
+    expect(out.byteLength).toBeLessThan(bytes.byteLength);
+    pruned.push({ name, bytes: out });
+  });
+});
+
+describe('pruned fixtures', () => {
+  afterAll(() => { pruned.length = 0; });
+  it('pass the Debian python3-onnx full checker', () => {
+    if (!pruned.length) return;
+    const errors = onnxCheck(pruned.map((p) => p.bytes));
+    expect(Object.fromEntries(pruned.map((p, i) => [p.name, errors[i]]))).toEqual(Object.fromEntries(pruned.map((p) => [p.name, null])));
+  });
+});
