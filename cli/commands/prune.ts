@@ -8,10 +8,17 @@ import { saveModel } from '../../src/ir/save.js';
 import { centralityPrune, DEFAULT_PRUNE_OPTIONS, type CentralityPruneOptions, type PruneReport } from '../../src/passes/centralityPrune.js';
 import { loadLayerRatios } from '../../src/passes/policy/layerRatios.js';
 import { SCORING_METHODS } from '../../src/passes/scoring/index.js';
+import { formatValidationReport } from '../../src/runtime/formatReport.js';
+import { validateModels, type ValidationReport } from '../../src/runtime/validate.js';
+import { toDatasetOptions } from '../dataOptions.js';
 import { formatTable, humanCount } from '../format/table.js';
+import { addFinetuneOptions, runFinetune, summary, type FinetuneCliOptions } from './finetune.js';
 import { parseInteger, parseNumberIn } from '../options.js';
 
-interface PruneCliOptions {
+interface PruneCliOptions extends Omit<FinetuneCliOptions, 'data'> {
+  data?: string;
+  validate?: boolean;
+  finetune?: boolean;
   output: string;
   ratio: number;
   threshold: number;
@@ -20,7 +27,6 @@ interface PruneCliOptions {
   unweighted?: boolean;
   keep: CentralityPruneOptions['keep'];
   coupling: CentralityPruneOptions['coupling'];
-  seed: number;
   layers?: string[];
   exclude?: string[];
   layerRatios?: string;
@@ -37,7 +43,7 @@ interface PruneCliOptions {
 const D = DEFAULT_PRUNE_OPTIONS;
 
 export function registerPrune(program: Command): void {
-  program
+  const cmd = program
     .command('prune', { isDefault: true })
     .description('prune a model by eigenvector centrality: onnx-cprune in.onnx -o out.onnx [--ratio 0.3]')
     .argument('<model>', 'input ONNX model (never modified)')
@@ -49,7 +55,6 @@ export function registerPrune(program: Command): void {
     .option('--unweighted', 'every edge weighs 1 instead of S_ij')
     .addOption(new Option('--keep <which>', 'keep the most central channels (the paper) or the most peripheral (ablation)').choices(['central', 'peripheral']).default(D.keep))
     .addOption(new Option('--coupling <rule>', 'coupled groups: one graph over concatenated vectors, or the average of per-producer centralities').choices(['concat', 'average']).default(D.coupling))
-    .option('--seed <n>', 'seed for --method random', parseInteger(0, '--seed'), D.seed)
     .option('--layers <patterns...>', 'only prune groups whose producer node names match (glob or /regex/)')
     .option('--exclude <patterns...>', 'never prune groups whose producer node names match (glob or /regex/)')
     .option('--layer-ratios <file.json>', 'per-layer ratios: {"pattern": ratio, ...} or {"default": r, "layers": {...}}')
@@ -61,7 +66,11 @@ export function registerPrune(program: Command): void {
     .option('--report <file.json>', 'write a JSON report (groups with kept/removed indices, scores, convergence)')
     .option('--external-data', 'store weights in a side file <output>.data (automatic above 2 GiB)')
     .option('-q, --quiet', 'no table, no progress bar')
+    .option('--validate', 'after pruning, compare the pruned model with the original on onnxruntime (on --data\'s test split, or random inputs)')
+    .option('--finetune', 'fine-tune the pruned model on --data before writing it (the whole method in one command)');
+  addFinetuneOptions(cmd, { dataRequired: false })
     .action(async (input: string, opts: PruneCliOptions) => {
+      if (opts.finetune && !opts.data) fail('--finetune needs --data: the labelled samples to fine-tune on');
       if (resolve(input) === resolve(opts.output)) fail('the output path is the input model: refusing to overwrite the input');
       const model = loadModel(input);
       const ratios = opts.layerRatios ? loadLayerRatios(opts.layerRatios) : undefined;
@@ -81,10 +90,22 @@ export function registerPrune(program: Command): void {
       } finally {
         bar.stop();
       }
+      const finetuned = opts.finetune && opts.data ? summary(await runFinetune(model, { ...opts, data: opts.data }, !opts.quiet)) : undefined;
       saveModel(model, opts.output, { externalData: opts.externalData ? true : 'auto' });
-      if (opts.report) writeJsonAtomically(opts.report, { input, output: opts.output, ...report });
       if (!opts.quiet) process.stdout.write(summarize(report) + '\n');
+      const validation = opts.validate ? await validatePruned(input, opts) : undefined;
+      if (opts.report) writeJsonAtomically(opts.report, { input, output: opts.output, ...report, ...(finetuned ? { finetune: finetuned } : {}), ...(validation ? { validation } : {}) });
     });
+}
+
+async function validatePruned(input: string, opts: PruneCliOptions): Promise<ValidationReport> {
+  const report = await validateModels(input, opts.output, {
+    ep: opts.ep, seed: opts.seed,
+    ...(opts.data ? { data: opts.data, dataOptions: { ...toDatasetOptions(opts, opts.seed), split: 'test' as const } } : {}),
+  });
+  if (report.notice) process.stderr.write(`onnx-cprune: ${report.notice}\n`);
+  if (!opts.quiet) process.stdout.write(`\n${formatValidationReport(report)}\n`);
+  return report;
 }
 
 function writeJsonAtomically(path: string, value: unknown): void {

@@ -46,11 +46,16 @@ export async function openSession(model: Model | string, opts: OpenSessionOption
       }
     }
     if (choice === 'cuda') fail(`--ep cuda: the CUDA execution provider does not load here: ${reason} ('onnx-cprune doctor' says how to enable it)`);
-    const notice = `CUDA execution provider unavailable, running on CPU: ${reason}`;
-    return { session: await create(model, ['cpu'], opts), ep: 'cpu', notice };
+    const session = await create(model, ['cpu'], opts);
+    // The fallback is said once per process, not once per session (prune --finetune --validate opens several).
+    if (fallbackAnnounced) return { session, ep: 'cpu' };
+    fallbackAnnounced = true;
+    return { session, ep: 'cpu', notice: `CUDA execution provider unavailable, running on CPU: ${reason}` };
   }
   return { session: await create(model, ['cpu'], opts), ep: 'cpu' };
 }
+
+let fallbackAnnounced = false;
 
 async function create(model: Model | string, eps: string[], opts: OpenSessionOptions): Promise<ort.InferenceSession> {
   const options: ort.InferenceSession.SessionOptions = { ...opts.sessionOptions, executionProviders: eps };
