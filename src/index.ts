@@ -12,3 +12,9 @@ export { inferShapes, type ShapeInferenceOptions, type ShapeInferenceResult } fr
 export { modelStats, type ModelStats, type NodeStats, type ValueSummary } from './ir/stats.js';
 export * from './train/index.js';
 export * from './passes/dependency/index.js';
+export { centralityPrune, DEFAULT_PRUNE_OPTIONS, type CentralityPruneOptions, type PruneReport, type GroupReport, type Scope } from './passes/centralityPrune.js';
+export {
+  channelSimilarityGraph, eigenvectorCentrality, degreeCentrality, l1Norm, l2Norm, randomScores, selectKeep, scoreChannels,
+  SCORING_METHODS, type ScoringMethod, type CentralityResult, type SimilarityGraph,
+} from './passes/scoring/index.js';
+export * from './runtime/index.js';
