@@ -1,5 +1,5 @@
-import { writeFileSync, renameSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, writeFileSync, renameSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { fail } from '../../src/ir/errors.js';
@@ -72,6 +72,9 @@ export function registerPrune(program: Command): void {
     .action(async (input: string, opts: PruneCliOptions) => {
       if (opts.finetune && !opts.data) fail('--finetune needs --data: the labelled samples to fine-tune on');
       if (resolve(input) === resolve(opts.output)) fail('the output path is the input model: refusing to overwrite the input');
+      if (opts.report && [input, opts.output].some((p) => resolve(p) === resolve(opts.report!))) fail('--report must name a file other than the input and output models');
+      // Checked before any work: a report that cannot be written would otherwise fail after the model was saved.
+      if (opts.report && !existsSync(dirname(resolve(opts.report)))) fail(`cannot write the report '${opts.report}': its folder does not exist`);
       const model = loadModel(input);
       const ratios = opts.layerRatios ? loadLayerRatios(opts.layerRatios) : undefined;
       const bar = progressBar(opts.quiet);
@@ -93,6 +96,8 @@ export function registerPrune(program: Command): void {
       const finetuned = opts.finetune && opts.data ? summary(await runFinetune(model, { ...opts, data: opts.data }, !opts.quiet)) : undefined;
       saveModel(model, opts.output, { externalData: opts.externalData ? true : 'auto' });
       if (!opts.quiet) process.stdout.write(summarize(report) + '\n');
+      const t = report.target;
+      if (t && !t.met) process.stderr.write(`onnx-cprune: warning: --target-${t.measure} ${t.fraction} is out of reach: pruning ${(100 * report.ratio).toFixed(0)}% of every group in scope leaves ${(100 * t.reached).toFixed(1)}% of the ${t.measure}\n`);
       const validation = opts.validate ? await validatePruned(input, opts) : undefined;
       if (opts.report) writeJsonAtomically(opts.report, { input, output: opts.output, ...report, ...(finetuned ? { finetune: finetuned } : {}), ...(validation ? { validation } : {}) });
     });
@@ -110,8 +115,12 @@ async function validatePruned(input: string, opts: PruneCliOptions): Promise<Val
 
 function writeJsonAtomically(path: string, value: unknown): void {
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
+    renameSync(tmp, path);
+  } catch (e) {
+    fail(`cannot write the report '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
 }
 
 /** A progress bar on stderr while groups are scored, only on a terminal and only when there are several groups. */

@@ -8,7 +8,7 @@ import type { ChannelGroup } from './dependency/groups.js';
 import { channelVectors } from './channelVectors.js';
 import { pruneChannels } from './pruneChannels.js';
 import { unitVectors } from './unitVectors.js';
-import { anyMatches } from './policy/layerFilter.js';
+import { anyMatches, nameMatcher } from './policy/layerFilter.js';
 import { ratioFor, type LayerRatios } from './policy/layerRatios.js';
 import { globalRemovalCounts } from './policy/globalRanking.js';
 import { searchRatio } from './policy/targetSearch.js';
@@ -66,8 +66,20 @@ export interface GroupReport {
   declined?: string;
 }
 
+/** What --target-macs / --target-params asked for and what the chosen ratio reached. */
+export interface TargetReport {
+  measure: 'macs' | 'params';
+  /** The requested fraction of the original. */
+  fraction: number;
+  /** The fraction reached: after / before. */
+  reached: number;
+  /** False when even the largest ratio searched does not reach the fraction (the model is pruned that far). */
+  met: boolean;
+}
+
 export interface PruneReport {
   method: ScoringMethod;
+  /** The ratio applied: --ratio, or the one the target search chose. */
   ratio: number;
   threshold: number;
   scope: Scope;
@@ -75,6 +87,7 @@ export interface PruneReport {
   macs: { before: number; after: number };
   timings: { analyzeMs: number; scoreMs: number; rewriteMs: number };
   groups: GroupReport[];
+  target?: TargetReport;
 }
 
 /**
@@ -121,20 +134,18 @@ export async function centralityPrune(model: Model, options: Partial<CentralityP
     return keepFor((g, i) => counts[i]! / g.channels);
   };
 
-  let keep: Map<number, number[]>;
+  let ratio = opts.ratio;
   const target = opts.targetMacs ?? opts.targetParams;
+  const measure = opts.targetMacs !== undefined ? 'macs' : 'params';
   if (target !== undefined) {
-    const measure = opts.targetMacs !== undefined ? 'macs' : 'params';
     const goal = target * before[measure];
     // Exact: each candidate ratio is applied to a copy and measured (pruning more never costs more).
-    const ratio = await searchRatio((p) => {
+    ratio = await searchRatio((p) => {
       const copy = decodeModel(encodeModel(model), { baseDir: model.baseDir });
       return modelStats(pruneChannels(copy, plan(p)))[measure] <= goal;
     });
-    keep = plan(ratio);
-  } else {
-    keep = plan(opts.ratio);
   }
+  const keep = plan(ratio);
   // Groups that keep every channel are left out, so a model with nothing to remove is written back unchanged.
   const changes = new Map([...keep].filter(([id, k]) => k.length < groups.find((g) => g.id === id)!.channels));
   if (changes.size > 0) pruneChannels(model, changes);
@@ -157,12 +168,18 @@ export async function centralityPrune(model: Model, options: Partial<CentralityP
     });
   }
   return {
-    method: opts.method, ratio: opts.ratio, threshold: opts.threshold, scope: opts.scope,
+    method: opts.method, ratio, threshold: opts.threshold, scope: opts.scope,
     params: { before: before.params, after: after.params },
     macs: { before: before.macs, after: after.macs },
     timings: { analyzeMs: t1 - t0, scoreMs: t2 - t1, rewriteMs: t3 - t2 },
     groups: groups.map((g) => reports.get(g.id)!),
+    ...(target !== undefined ? { target: targetReport(measure, target, before[measure], after[measure]) } : {}),
   };
+}
+
+function targetReport(measure: 'macs' | 'params', fraction: number, before: number, after: number): TargetReport {
+  const reached = before > 0 ? after / before : 1;
+  return { measure, fraction, reached, met: after <= fraction * before };
 }
 
 /**
@@ -200,5 +217,8 @@ function checkOptions(o: CentralityPruneOptions): void {
   if (!(o.ratio >= 0 && o.ratio < 1)) fail(`--ratio must be in [0, 1), got ${o.ratio}`);
   if (!(o.threshold >= -1 && o.threshold <= 1)) fail(`--threshold must be in [-1, 1], got ${o.threshold}`);
   if (o.targetMacs !== undefined && o.targetParams !== undefined) fail('give either --target-macs or --target-params, not both');
+  if (o.global && o.layerRatios) fail('--global ranks all groups together: it cannot be combined with --layer-ratios');
   for (const t of [o.targetMacs, o.targetParams]) if (t !== undefined && !(t > 0 && t <= 1)) fail(`a --target-* fraction must be in (0, 1], got ${t}`);
+  // Compiled up front: a bad pattern is an error even when no group reaches it (nothing in scope, nothing selected).
+  for (const p of [...(o.layers ?? []), ...(o.exclude ?? [])]) nameMatcher(p);
 }

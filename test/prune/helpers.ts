@@ -1,0 +1,115 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
+import { decodeModel } from '../../src/ir/load.js';
+import { encodeModel } from '../../src/ir/save.js';
+import { analyze } from '../../src/passes/dependency/analyze.js';
+import type { ChannelGroup } from '../../src/passes/dependency/groups.js';
+import { centralityPrune, type CentralityPruneOptions, type GroupReport, type PruneReport } from '../../src/passes/centralityPrune.js';
+import { randomFeeds, type Feeds } from '../dependency/helpers/run.js';
+
+export const FIXTURES = fileURLToPath(new URL('../../fixtures', import.meta.url));
+export const SYSTEM_PYTHON = '/usr/bin/python3';
+
+/** fixtures/models/manifest.json's models that are on disk: name → path. */
+export const FIXTURE_PATHS: Record<string, string> = (() => {
+  const manifest = join(FIXTURES, 'models', 'manifest.json');
+  if (!existsSync(manifest)) return {};
+  const models = (JSON.parse(readFileSync(manifest, 'utf8')) as { models: Record<string, { file: string }> }).models;
+  return Object.fromEntries(Object.entries(models).map(([k, e]) => [k, join(FIXTURES, e.file)]).filter(([, p]) => existsSync(p!)));
+})();
+
+export function fixturePath(name: string): string {
+  const p = FIXTURE_PATHS[name];
+  if (!p) throw new Error(`fixture ${name} is missing: run fixtures/make_fixtures.py`);
+  return p;
+}
+
+export function fixtureBytes(name: string): Uint8Array {
+  return new Uint8Array(readFileSync(fixturePath(name)));
+}
+
+/** Seeded random inputs (the dynamic-batch fixture runs with batch 2). */
+export function feedsFor(name: string, bytes: Uint8Array): Feeds {
+  return randomFeeds(decodeModel(bytes), 5, name.includes('dynbatch') ? { input: [2, 3, 32, 32] } : {});
+}
+
+/** The library pass on a fresh copy: the pruned bytes, the report, and the groups of the original (for nonEmpty). */
+export async function prune(bytes: Uint8Array, opts: Partial<CentralityPruneOptions>): Promise<{ pruned: Uint8Array; report: PruneReport; groups: ChannelGroup[] }> {
+  const model = decodeModel(bytes);
+  const report = await centralityPrune(model, opts);
+  return { pruned: encodeModel(model), report, groups: analyze(decodeModel(bytes)) };
+}
+
+/**
+ * The documented kept count of a group of n units before the nonEmpty repair: n − ⌊p·n⌋, raised to
+ * max(minChannels, 1), rounded up to a multiple of roundTo, capped at n.
+ */
+export function documentedKept(n: number, ratio: number, roundTo = 1, minChannels = 1): number {
+  const kept = Math.max(n - Math.floor(ratio * n + 1e-9), minChannels, 1);
+  return Math.min(n, Math.ceil(kept / roundTo) * roundTo);
+}
+
+/**
+ * Every group of the report against the documented rule: declined groups untouched; the others keep
+ * `expectedKept(group)` units, plus at most one unit put back per nonEmpty set (each such set then keeps exactly one),
+ * and every nonEmpty set keeps a unit. Returns how many groups needed the nonEmpty repair.
+ */
+export function expectKeptCounts(report: PruneReport, groups: readonly ChannelGroup[], expectedKept: (g: GroupReport) => number): number {
+  let repaired = 0;
+  expect(report.groups.map((g) => [g.id, g.channels])).toEqual(groups.map((g) => [g.id, g.channels]));
+  for (const g of report.groups) {
+    const label = `group ${g.id} (${g.producers.join(', ')})`;
+    if (g.declined) {
+      expect(g.removed, label).toEqual([]);
+      expect(g.kept.length, label).toBe(g.channels);
+      continue;
+    }
+    const base = expectedKept(g);
+    const kept = new Set(g.kept);
+    const sets = groups[g.id]!.nonEmpty;
+    for (const set of sets) expect(set.some((u) => kept.has(u)), `${label}: a nonEmpty set lost every unit`).toBe(true);
+    const extra = g.kept.length - base;
+    expect(extra, `${label}: kept ${g.kept.length}, rule says ${base}`).toBeGreaterThanOrEqual(0);
+    expect(extra, `${label}: more units kept than nonEmpty repairs explain`).toBeLessThanOrEqual(sets.filter((s) => s.filter((u) => kept.has(u)).length === 1).length);
+    if (extra > 0) repaired++;
+  }
+  return repaired;
+}
+
+/** kept ∪ removed = 0..n−1, disjoint, both sorted ascending. */
+export function expectPartition(g: GroupReport): void {
+  const all = [...g.kept, ...g.removed].sort((a, b) => a - b);
+  expect(all, `group ${g.id}`).toEqual(Array.from({ length: g.channels }, (_, i) => i));
+  expect(g.kept, `group ${g.id} kept sorted`).toEqual([...g.kept].sort((a, b) => a - b));
+  expect(g.removed, `group ${g.id} removed sorted`).toEqual([...g.removed].sort((a, b) => a - b));
+}
+
+/**
+ * The removed units are the lowest-scoring ('central') or highest-scoring ('peripheral') of the group, up to float32
+ * resolution (the documented tie rule compares 23-bit mantissas).
+ */
+export function expectRankedRemoval(g: GroupReport, keep: 'central' | 'peripheral' = 'central'): void {
+  if (!g.removed.length || !g.scores) return;
+  const s = g.scores;
+  const sign = keep === 'central' ? 1 : -1;
+  const worstKept = Math.min(...g.kept.map((i) => sign * s[i]!));
+  const bestRemoved = Math.max(...g.removed.map((i) => sign * s[i]!));
+  expect(bestRemoved, `group ${g.id}: a removed unit outranks a kept one`).toBeLessThanOrEqual(worstKept + 1e-6 * Math.abs(worstKept));
+}
+
+/** Runs a python script with Debian's interpreter and parses its JSON output. */
+export function python<T>(script: string, args: string[]): T {
+  return JSON.parse(execFileSync(SYSTEM_PYTHON, [script, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 })) as T;
+}
+
+/** A temporary folder, removed by the returned cleanup. */
+export function tempDir(prefix: string): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export type { GroupReport, PruneReport };
