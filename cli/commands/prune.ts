@@ -144,12 +144,15 @@ export function summarize(r: PruneReport): string {
   const pruned = r.groups.filter((g) => !g.declined);
   const rows = pruned.map((g) => [
     g.producers.length > 2 ? `${g.producers.slice(0, 2).join(', ')} +${g.producers.length - 2}` : g.producers.join(', '),
-    g.kind, `${g.kept.length}/${g.channels}`, g.method ?? '', g.converged === false ? 'no' : g.iterations !== undefined ? String(g.iterations) : '', shorten(g.note ?? '', 70),
+    g.kind, `${g.kept.length}/${g.channels}`,
+    g.layer ? `${humanCount(g.layer.params.before)} → ${humanCount(g.layer.params.after)}` : '',
+    g.layer ? `${humanCount(g.layer.macs.before)} → ${humanCount(g.layer.macs.after)}` : '',
+    g.method ?? '', g.method !== 'eigenvector' ? '' : g.converged === false ? 'no' : String(g.iterations ?? ''), shorten(g.note ?? '', 60),
   ]);
   const skipped = r.groups.length - pruned.length;
   const pct = (a: number, b: number): string => (b ? `${((100 * a) / b).toFixed(1)}%` : '-');
   return [
-    rows.length ? formatTable(['group (producers)', 'kind', 'kept', 'method', 'iters', 'note'], rows) : 'no group was pruned',
+    rows.length ? formatTable(['group (producers)', 'kind', 'kept', 'params', 'MACs', 'method', 'iters', 'note'], rows) : 'no group was pruned',
     '',
     `params ${humanCount(r.params.before)} → ${humanCount(r.params.after)} (${pct(r.params.after, r.params.before)}),  MACs ${humanCount(r.macs.before)} → ${humanCount(r.macs.after)} (${pct(r.macs.after, r.macs.before)})`,
     `${pruned.length} group(s) pruned, ${skipped} left alone (see --report or \`onnx-cprune inspect --groups\` for why)`,

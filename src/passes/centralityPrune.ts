@@ -1,6 +1,6 @@
 import { fail } from '../ir/errors.js';
 import type { Model } from '../ir/model.js';
-import { modelStats } from '../ir/stats.js';
+import { modelStats, type ModelStats } from '../ir/stats.js';
 import { decodeModel } from '../ir/load.js';
 import { encodeModel } from '../ir/save.js';
 import { analyze } from './dependency/analyze.js';
@@ -62,6 +62,8 @@ export interface GroupReport {
   edges?: number;
   density?: number;
   note?: string;
+  /** Params and MACs of the group's producer layers before and after (their inputs may shrink through other groups). */
+  layer?: { params: { before: number; after: number }; macs: { before: number; after: number } };
   /** Why the group was left alone (declined by the engine, out of scope, excluded). */
   declined?: string;
 }
@@ -165,6 +167,7 @@ export async function centralityPrune(model: Model, options: Partial<CentralityP
       ...(c ? { iterations: c.iterations, converged: c.converged, components: c.components } : {}),
       ...(scores.graph ? { edges: scores.graph.edges, density: scores.graph.density } : {}),
       ...(scores.fellBack || c?.note ? { note: scores.fellBack ?? c!.note! } : {}),
+      layer: layerFigures(group, before, after),
     });
   }
   return {
@@ -194,6 +197,17 @@ function keepNonEmpty(keep: number[], group: ChannelGroup, scores: Float64Array,
     kept.add(set.reduce((best, u) => (sign * scores[u]! > sign * scores[best]! ? u : best)));
   }
   return [...kept].sort((a, b) => a - b);
+}
+
+function layerFigures(g: ChannelGroup, before: ModelStats, after: ModelStats): GroupReport['layer'] {
+  const sum = (stats: ModelStats, key: 'params' | 'macs'): number => {
+    const labels = new Set(g.producers.map((n) => n.label));
+    return stats.perNode.reduce((acc, n) => acc + (labels.has(n.node) ? n[key] ?? 0 : 0), 0);
+  };
+  return {
+    params: { before: sum(before, 'params'), after: sum(after, 'params') },
+    macs: { before: sum(before, 'macs'), after: sum(after, 'macs') },
+  };
 }
 
 function baseReport(g: ChannelGroup, declined?: string): GroupReport {

@@ -27,7 +27,8 @@ function pruneCli(model: string, out: string, flags: string[]): PruneReport & Re
 const TOP_LEVEL = ['input', 'output', 'method', 'ratio', 'threshold', 'params', 'macs', 'timings', 'groups', 'scope'];
 /** Every group: the documented fields, plus its kind and the criterion that produced its scores. */
 const GROUP = ['id', 'producers', 'kind', 'channels', 'kept', 'removed'];
-const SCORED = [...GROUP, 'method', 'scores'];
+/** Scored groups also carry their producer layers' params and MACs before and after. */
+const SCORED = [...GROUP, 'method', 'scores', 'layer'];
 /** Graph criteria add the centrality account: iterations, convergence, components, edges, density (note if unusual). */
 const GRAPH = [...SCORED, 'iterations', 'converged', 'components', 'edges', 'density'];
 
