@@ -1,3 +1,6 @@
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fail } from '../src/ir/errors.js';
 import { InvalidArgumentError } from 'commander';
 
 /** Commander argument parsers that reject bad values with one clear line (exit 2). */
@@ -15,4 +18,21 @@ export function parseInteger(min: number, what: string): (s: string) => number {
     if (!Number.isInteger(v) || v < min) throw new InvalidArgumentError(`${what} must be an integer >= ${min}, got '${s}'`);
     return v;
   };
+}
+
+/** Whether two paths name the same file: the same path, or (through links) the same inode. */
+export function sameFile(a: string, b: string): boolean {
+  if (resolve(a) === resolve(b)) return true;
+  try {
+    const sa = statSync(a);
+    const sb = statSync(b);
+    return sa.ino === sb.ino && sa.dev === sb.dev;
+  } catch {
+    return false; // one of them does not exist yet
+  }
+}
+
+/** Refuses an output path that is the input model (directly or through a link). */
+export function refuseOverwritingInput(input: string, output: string): void {
+  if (sameFile(input, output)) fail('the output path is the input model: refusing to overwrite the input');
 }

@@ -1,7 +1,5 @@
-import { resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { Option, type Command } from 'commander';
-import { fail } from '../../src/ir/errors.js';
 import { loadModel } from '../../src/ir/load.js';
 import type { Model } from '../../src/ir/model.js';
 import { saveModel } from '../../src/ir/save.js';
@@ -10,7 +8,7 @@ import type { BackendPreference } from '../../src/train/backend.js';
 import type { FinetuneOptions, FinetuneProgress, FinetuneResult } from '../../src/train/finetune.js';
 import type { TrainMode } from '../../src/train/trainPlan.js';
 import { addDataOptions, toDatasetOptions, type DataCliOptions } from '../dataOptions.js';
-import { parseInteger, parseNumberIn } from '../options.js';
+import { parseInteger, parseNumberIn, refuseOverwritingInput } from '../options.js';
 
 /** The fine-tuning options as commander parses them; `prune --finetune` takes the same ones. */
 export interface FinetuneCliOptions extends DataCliOptions {
@@ -46,7 +44,7 @@ export function registerFinetune(program: Command): void {
     .option('--json', 'print the result (history, best epoch, trained tensors) as JSON')
     .option('--no-progress', 'no progress bar on stderr')
     .action(async (modelPath: string, o: FinetuneCommandOptions) => {
-      if (resolve(modelPath) === resolve(o.output)) fail('the output path is the input model: refusing to overwrite the input');
+      refuseOverwritingInput(modelPath, o.output);
       const model = loadModel(modelPath);
       const result = await runFinetune(model, o, o.progress);
       saveModel(result.model, o.output, { externalData: o.externalData ? true : 'auto' });

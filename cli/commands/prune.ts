@@ -13,7 +13,7 @@ import { validateModels, type ValidationReport } from '../../src/runtime/validat
 import { toDatasetOptions } from '../dataOptions.js';
 import { formatTable, humanCount } from '../format/table.js';
 import { addFinetuneOptions, runFinetune, summary, type FinetuneCliOptions } from './finetune.js';
-import { parseInteger, parseNumberIn } from '../options.js';
+import { parseInteger, parseNumberIn, refuseOverwritingInput, sameFile } from '../options.js';
 
 interface PruneCliOptions extends Omit<FinetuneCliOptions, 'data'> {
   data?: string;
@@ -71,8 +71,8 @@ export function registerPrune(program: Command): void {
   addFinetuneOptions(cmd, { dataRequired: false })
     .action(async (input: string, opts: PruneCliOptions) => {
       if (opts.finetune && !opts.data) fail('--finetune needs --data: the labelled samples to fine-tune on');
-      if (resolve(input) === resolve(opts.output)) fail('the output path is the input model: refusing to overwrite the input');
-      if (opts.report && [input, opts.output].some((p) => resolve(p) === resolve(opts.report!))) fail('--report must name a file other than the input and output models');
+      refuseOverwritingInput(input, opts.output);
+      if (opts.report && [input, opts.output].some((p) => sameFile(p, opts.report!))) fail('--report must name a file other than the input and output models');
       // Checked before any work: a report that cannot be written would otherwise fail after the model was saved.
       if (opts.report && !existsSync(dirname(resolve(opts.report)))) fail(`cannot write the report '${opts.report}': its folder does not exist`);
       const model = loadModel(input);
