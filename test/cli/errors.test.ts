@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create } from '@bufbuild/protobuf';
@@ -177,6 +177,14 @@ describe('CLI guards', () => {
     expectOneLineError(r, /output path is the input/);
     expect(snapshot(inDir)).toEqual(before);
     expect(readdirSync(inDir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    expect(readFileSync(input)).toEqual(Buffer.from(smallConvNet()));
+  });
+
+  it('refuses -o that is a link to the input', () => {
+    const input = write('linked.onnx', smallConvNet());
+    symlinkSync(input, join(inDir, 'link.onnx'));
+    const r = runCli(['linked.onnx', '-o', 'link.onnx', '--ratio', '0'], { cwd: inDir });
+    expectOneLineError(r, /output path is the input/);
     expect(readFileSync(input)).toEqual(Buffer.from(smallConvNet()));
   });
 
