@@ -54,6 +54,21 @@ export class NodeContext {
     return m && m.size ? m : undefined;
   }
 
+  /**
+   * Input i's channel axes and rank, for rules that need both: undefined when it carries no channels, or when its rank
+   * is unknown (then every channel it touches is declined, since no axis can be trusted).
+   */
+  traced(i = 0): { axes: ReadonlyMap<number, Labels>; rank: number } | undefined {
+    const axes = this.axes(i);
+    if (!axes) return undefined;
+    const rank = this.rank(this.input(i));
+    if (rank === undefined) {
+      this.declineAll(`${this.where}: rank unknown`);
+      return undefined;
+    }
+    return { axes, rank };
+  }
+
   /** Indices of inputs that carry tracked channels. */
   trackedInputs(): number[] {
     const out: number[] = [];

@@ -8,13 +8,9 @@ import type { Labels } from '../state.js';
 
 /** Transpose: each channel axis moves where the permutation puts it. */
 export function transpose(ctx: NodeContext): void {
-  const axes = ctx.axes(0);
-  const rank = ctx.rank(ctx.input(0));
-  if (!axes) return;
-  if (rank === undefined) {
-    ctx.declineAll(`${ctx.where}: rank unknown`);
-    return;
-  }
+  const traced = ctx.traced(0);
+  if (!traced) return;
+  const { axes, rank } = traced;
   const perm = ctx.node.getInts('perm') ?? Array.from({ length: rank }, (_, k) => rank - 1 - k);
   for (const [a, labels] of axes) ctx.setOut(0, perm.indexOf(a), labels);
 }
@@ -176,13 +172,9 @@ export function concat(ctx: NodeContext): void {
 
 /** Split: along a channel axis each output takes its segment and the sizes are rewritten; other axes pass. */
 export function split(ctx: NodeContext): void {
-  const axes = ctx.axes(0);
-  const rank = ctx.rank(ctx.input(0));
-  if (!axes) return;
-  if (rank === undefined) {
-    ctx.declineAll(`${ctx.where}: rank unknown`);
-    return;
-  }
+  const traced = ctx.traced(0);
+  if (!traced) return;
+  const { axes, rank } = traced;
   const axis = normAxis(ctx.node.getInt('axis', 0), rank)!;
   const nOut = ctx.node.outputs.length;
   for (const [a, labels] of axes) {
@@ -215,13 +207,9 @@ export function split(ctx: NodeContext): void {
 
 /** Slice: along a channel axis (step 1) the kept range maps to new bounds; other axes pass. */
 export function slice(ctx: NodeContext): void {
-  const axes = ctx.axes(0);
-  const rank = ctx.rank(ctx.input(0));
-  if (!axes) return;
-  if (rank === undefined) {
-    ctx.declineAll(`${ctx.where}: rank unknown`);
-    return;
-  }
+  const traced = ctx.traced(0);
+  if (!traced) return;
+  const { axes, rank } = traced;
   const legacy = ctx.opset < 10;
   const starts = legacy ? ctx.node.getInts('starts') : ctx.numbers(ctx.input(1));
   const ends = legacy ? ctx.node.getInts('ends') : ctx.numbers(ctx.input(2));

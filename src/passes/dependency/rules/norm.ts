@@ -83,13 +83,9 @@ export function groupNorm(ctx: NodeContext): void {
 
 /** Ops that normalize along one attribute axis (LpNormalization, Softmax from opset 13): that axis cannot shrink. */
 export function alongAxis(ctx: NodeContext, axisAttr: string, fallback: number, whole = false): void {
-  const rank = ctx.rank(ctx.input(0));
-  const axes = ctx.axes(0);
-  if (!axes) return;
-  if (rank === undefined) {
-    ctx.declineAll(`${ctx.where}: rank unknown`);
-    return;
-  }
+  const traced = ctx.traced(0);
+  if (!traced) return;
+  const { axes, rank } = traced;
   const axis = normAxis(ctx.node.getInt(axisAttr, fallback), rank);
   for (const [a, labels] of axes) {
     // Before opset 13, Softmax flattens to 2-D at `axis`: every axis from there on is normalized together.

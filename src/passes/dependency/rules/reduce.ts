@@ -77,13 +77,9 @@ function centers(x: Value, mean: Value): boolean {
 
 /** Softmax / LogSoftmax / Hardmax: normalizing over a channel axis is declined. */
 export function softmax(ctx: NodeContext): void {
-  const axes = ctx.axes(0);
-  const rank = ctx.rank(ctx.input(0));
-  if (!axes) return;
-  if (rank === undefined) {
-    ctx.declineAll(`${ctx.where}: rank unknown`);
-    return;
-  }
+  const traced = ctx.traced(0);
+  if (!traced) return;
+  const { axes, rank } = traced;
   const legacy = ctx.opset < 13;
   const axis = normAxis(ctx.node.getInt('axis', legacy ? 1 : -1), rank) ?? 0;
   for (const [a, labels] of axes) {
