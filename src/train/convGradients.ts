@@ -35,39 +35,33 @@ function stridedDilation(w: tf.Tensor4D, g: ConvGeometry): [tf.Tensor4D, [number
   return strided && dilated ? [dilateKernel(w, g.dilations), [1, 1]] : [w, g.dilations];
 }
 
-/** conv2d(x [N,H,W,Ci], w [kh,kw,Ci,Co]) with the custom gradient. */
-export function conv2dCustomGrad(x: tf.Tensor4D, w: tf.Tensor4D, g: ConvGeometry): tf.Tensor4D {
-  const op = tf.customGrad((xIn, wIn, save) => {
-    const xs = xIn as tf.Tensor4D;
-    const ws = wIn as tf.Tensor4D;
-    (save as tf.GradSaveFunc)([xs, ws]);
-    return {
-      value: conv2dBuiltin(xs, ws, g),
-      gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
-        const [xSaved, wSaved] = saved as [tf.Tensor4D, tf.Tensor4D];
-        return [conv2dInputGrad(dy, wSaved, xSaved.shape, g), conv2dFilterGrad(dy, xSaved, wSaved.shape, g)];
-      },
-    };
-  });
-  return op(x, w) as tf.Tensor4D;
+type Conv4D = (x: tf.Tensor4D, w: tf.Tensor4D, g: ConvGeometry) => tf.Tensor4D;
+type ConvGrad = (dy: tf.Tensor4D, other: tf.Tensor4D, shape: [number, number, number, number], g: ConvGeometry) => tf.Tensor4D;
+
+/** A convolution whose gradient is computed by our own input- and filter-gradient functions (wasm has neither). */
+function withCustomGrad(forward: Conv4D, inputGrad: ConvGrad, filterGrad: ConvGrad): Conv4D {
+  return (x, w, g) => {
+    const op = tf.customGrad((xIn, wIn, save) => {
+      const xs = xIn as tf.Tensor4D;
+      const ws = wIn as tf.Tensor4D;
+      (save as tf.GradSaveFunc)([xs, ws]);
+      return {
+        value: forward(xs, ws, g),
+        gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
+          const [xSaved, wSaved] = saved as [tf.Tensor4D, tf.Tensor4D];
+          return [inputGrad(dy, wSaved, xSaved.shape, g), filterGrad(dy, xSaved, wSaved.shape, g)];
+        },
+      };
+    });
+    return op(x, w) as tf.Tensor4D;
+  };
 }
 
+/** conv2d(x [N,H,W,Ci], w [kh,kw,Ci,Co]) with the custom gradient. */
+export const conv2dCustomGrad: Conv4D = withCustomGrad(conv2dBuiltin, conv2dInputGrad, conv2dFilterGrad);
+
 /** depthwiseConv2d(x [N,H,W,C], w [kh,kw,C,mult]) with the custom gradient. */
-export function depthwiseConv2dCustomGrad(x: tf.Tensor4D, w: tf.Tensor4D, g: ConvGeometry): tf.Tensor4D {
-  const op = tf.customGrad((xIn, wIn, save) => {
-    const xs = xIn as tf.Tensor4D;
-    const ws = wIn as tf.Tensor4D;
-    (save as tf.GradSaveFunc)([xs, ws]);
-    return {
-      value: depthwiseConv2dBuiltin(xs, ws, g),
-      gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
-        const [xSaved, wSaved] = saved as [tf.Tensor4D, tf.Tensor4D];
-        return [depthwiseInputGrad(dy, wSaved, xSaved.shape, g), depthwiseFilterGrad(dy, xSaved, wSaved.shape, g)];
-      },
-    };
-  });
-  return op(x, w) as tf.Tensor4D;
-}
+export const depthwiseConv2dCustomGrad: Conv4D = withCustomGrad(depthwiseConv2dBuiltin, depthwiseInputGrad, depthwiseFilterGrad);
 
 /** dL/dx: a transposed convolution of dy over the padded input, with the pad rows cut off again. */
 function conv2dInputGrad(dy: tf.Tensor4D, w: tf.Tensor4D, xShape: number[], g: ConvGeometry): tf.Tensor4D {
