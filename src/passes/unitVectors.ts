@@ -7,9 +7,11 @@ import type { ChannelVectors } from './scoring/index.js';
  * group) is the concatenation of its rows. A unit a producer does not cover (the other branches of a Concat) gets a
  * zero vector there: it stays zero after normalisation, so under 'concat' coupling units of different branches are
  * compared only through the producers they share, and the branches form separate graph components.
+ * The usual case, row j is unit j, passes the rows through without a copy.
  */
 export function unitVectors(units: number, producers: readonly ProducerRows[]): ChannelVectors[] {
   return producers.map((p) => {
+    if (p.n === units && p.unitOf.every((u, row) => u === row)) return { rows: p.rows, n: units, d: p.d };
     const rowsOfUnit: number[][] = Array.from({ length: units }, () => []);
     p.unitOf.forEach((u, row) => rowsOfUnit[u]!.push(row));
     const width = Math.max(1, ...rowsOfUnit.map((r) => r.length)) * p.d;
