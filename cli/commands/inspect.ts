@@ -3,6 +3,7 @@ import { loadModel } from '../../src/ir/load.js';
 import type { Model } from '../../src/ir/model.js';
 import { modelStats, type ModelStats, type ValueSummary } from '../../src/ir/stats.js';
 import { analyze, formatGroups, groupsToJson } from '../../src/passes/dependency/index.js';
+import { alignColumns, groupedDigits, humanBytes, humanCount } from '../format/table.js';
 
 interface InspectOptions {
   json?: boolean;
@@ -77,19 +78,19 @@ export function formatReport(path: string, r: InspectReport): string {
     ['opsets', Object.entries(r.opsets).map(([d, v]) => `${d} ${v}`).join(', ')],
     ['producer', `${r.producer.name} ${r.producer.version}`.trim() || '-'],
     ['nodes', String(r.nodes)],
-    ['params', `${grouped(r.params)} (${si(r.params)}), ${bytes(r.paramBytes)}`],
-    ['MACs', `${grouped(r.macs)} (${si(r.macs)})${macsNote ? `  [${macsNote}]` : ''}`],
+    ['params', `${groupedDigits(r.params)} (${humanCount(r.params)}), ${humanBytes(r.paramBytes)}`],
+    ['MACs', `${groupedDigits(r.macs)} (${humanCount(r.macs)})${macsNote ? `  [${macsNote}]` : ''}`],
     ...r.inputs.map((v, i) => [i === 0 ? 'inputs' : '', describeValue(v)]),
     ...r.outputs.map((v, i) => [i === 0 ? 'outputs' : '', describeValue(v)]),
   ];
   const ops = Object.entries(r.opCounts).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   const sections = [
-    table(summary),
-    'op counts\n' + table(ops.map(([op, n]) => ['  ' + op, String(n)]), [false, true]),
+    alignColumns(summary),
+    'op counts\n' + alignColumns(ops.map(([op, n]) => ['  ' + op, String(n)]), [false, true]),
   ];
   if (r.perNode.length) {
-    const rows = r.perNode.map((n) => ['  ' + n.node, n.op, n.macs === null ? '?' : grouped(n.macs), grouped(n.params)]);
-    sections.push('compute\n' + table([['  node', 'op', 'MACs', 'params'], ...rows], [false, false, true, true]));
+    const rows = r.perNode.map((n) => ['  ' + n.node, n.op, n.macs === null ? '?' : groupedDigits(n.macs), groupedDigits(n.params)]);
+    sections.push('compute\n' + alignColumns([['  node', 'op', 'MACs', 'params'], ...rows], [false, false, true, true]));
   }
   return sections.join('\n\n') + '\n';
 }
@@ -97,29 +98,4 @@ export function formatReport(path: string, r: InspectReport): string {
 function describeValue(v: ValueSummary): string {
   const dims = v.shape ? `[${v.shape.map((d) => d ?? '?').join(', ')}]` : '[?]';
   return `${v.name}  ${v.elemType} ${dims}`;
-}
-
-/** Aligns columns; `right[i]` right-aligns column i (numbers). */
-function table(rows: string[][], right: boolean[] = []): string {
-  const widths: number[] = [];
-  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
-  return rows
-    .map((r) => r.map((c, i) => (i === r.length - 1 && !right[i] ? c : right[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  '))
-    .join('\n');
-}
-
-function grouped(n: number): string {
-  return n.toLocaleString('en-US');
-}
-
-function si(n: number): string {
-  const units: [number, string][] = [[1e12, 'T'], [1e9, 'G'], [1e6, 'M'], [1e3, 'k']];
-  for (const [scale, unit] of units) if (n >= scale) return `${(n / scale).toFixed(2)} ${unit}`;
-  return String(n);
-}
-
-function bytes(n: number): string {
-  const units: [number, string][] = [[2 ** 30, 'GiB'], [2 ** 20, 'MiB'], [2 ** 10, 'KiB']];
-  for (const [scale, unit] of units) if (n >= scale) return `${(n / scale).toFixed(2)} ${unit}`;
-  return `${n} B`;
 }

@@ -55,7 +55,7 @@ describe('inspect on the fixtures', () => {
     if (!existsSync(path)) return;
     const r = runCli(['inspect', path]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^params\s+92,359 \(92\.36 k\)/m);
+    expect(r.stdout).toMatch(/^params\s+92,359 \(92\.36k\)/m);
     expect(r.stdout).toMatch(/^MACs\s+[\d,]+ /m);
     expect(r.stdout).toMatch(/^op counts\n(\s+\w+\s+\d+\n)+/m);
     expect(r.stdout).toMatch(/^\s+Conv\s+2$/m);
