@@ -89,6 +89,17 @@ def is_parameter(model, vi, tensor):
     return tensor.data_type == onnx.TensorProto.FLOAT and numpy_helper.to_array(tensor).size <= 16 and min(uses) >= 1
 
 
+def read_tensor(pb):
+    """A TensorProto from a test-data .pb file, or None when the file holds something else (a sequence, an optional)."""
+    tensor = onnx.TensorProto()
+    try:
+        with open(pb, "rb") as f:
+            tensor.ParseFromString(f.read())
+    except Exception:
+        return None
+    return tensor
+
+
 def prepare_node(out_dir, test_dir):
     name = os.path.basename(os.path.normpath(test_dir))
     model = onnx.load(os.path.join(test_dir, "model.onnx"))
@@ -99,11 +110,8 @@ def prepare_node(out_dir, test_dir):
         pb = os.path.join(data_dir, "input_%d.pb" % i)
         if not os.path.exists(pb) or not vi.type.HasField("tensor_type"):
             continue
-        tensor = onnx.TensorProto()
-        try:
-            with open(pb, "rb") as f:
-                tensor.ParseFromString(f.read())
-        except Exception:
+        tensor = read_tensor(pb)
+        if tensor is None:
             continue  # a sequence or optional input: not a tensor
         # Test data stores bfloat16 as uint16: keep such inputs as inputs rather than change their type.
         if tensor.data_type != vi.type.tensor_type.elem_type or not is_parameter(model, vi, tensor):
@@ -116,11 +124,8 @@ def prepare_node(out_dir, test_dir):
         pb = os.path.join(data_dir, "output_%d.pb" % i)
         if not os.path.exists(pb) or not vo.type.HasField("tensor_type"):
             continue
-        tensor = onnx.TensorProto()
-        try:
-            with open(pb, "rb") as f:
-                tensor.ParseFromString(f.read())
-        except Exception:
+        tensor = read_tensor(pb)
+        if tensor is None:
             continue
         # The declared type: test data stores bfloat16 outputs as uint16.
         truth[vo.name] = {"elemType": vo.type.tensor_type.elem_type or None, "dims": list(tensor.dims)}

@@ -19,30 +19,27 @@ export function degreeCentrality(graph: SimilarityGraph | SparseGraph, opts: { w
   return scores;
 }
 
-/** Σ|w| of each channel's raw (unnormalised) vector, summed over a coupled group's producers. */
-export function l1Norm(vectors: readonly ChannelVectors[]): Float64Array {
-  const scores = new Float64Array(channelCount(vectors));
+/** Σ term(w_k) over each channel's raw vector, summed over a coupled group's producers. */
+function sumPerChannel(vectors: readonly ChannelVectors[], term: (x: number) => number): Float64Array {
+  const sums = new Float64Array(channelCount(vectors));
   for (const { rows, n, d } of vectors) {
     for (let j = 0; j < n; j++) {
       let s = 0;
-      for (let k = j * d, end = k + d; k < end; k++) s += Math.abs(rows[k]);
-      scores[j] += s;
+      for (let k = j * d, end = k + d; k < end; k++) s += term(rows[k]!);
+      sums[j] += s;
     }
   }
-  return scores;
+  return sums;
+}
+
+/** Σ|w| of each channel's raw (unnormalised) vector, summed over a coupled group's producers. */
+export function l1Norm(vectors: readonly ChannelVectors[]): Float64Array {
+  return sumPerChannel(vectors, Math.abs);
 }
 
 /** ‖w‖₂ of each channel's raw vector (over a coupled group: the norm of the concatenation). */
 export function l2Norm(vectors: readonly ChannelVectors[]): Float64Array {
-  const sq = new Float64Array(channelCount(vectors));
-  for (const { rows, n, d } of vectors) {
-    for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let k = j * d, end = k + d; k < end; k++) s += rows[k] * rows[k];
-      sq[j] += s;
-    }
-  }
-  return sq.map(Math.sqrt);
+  return sumPerChannel(vectors, (x) => x * x).map(Math.sqrt);
 }
 
 /** Uniform [0, 1) scores from a seeded PRNG: the same seed gives the same scores everywhere. */
