@@ -12,7 +12,7 @@ import { anyMatches, nameMatcher } from './policy/layerFilter.js';
 import { ratioFor, type LayerRatios } from './policy/layerRatios.js';
 import { globalRemovalCounts } from './policy/globalRanking.js';
 import { searchRatio } from './policy/targetSearch.js';
-import { scoreChannels, selectKeep, type ChannelScores, type Coupling, type ScoringMethod } from './scoring/index.js';
+import { releaseGramSessions, scoreChannels, selectKeep, type ChannelScores, type Coupling, type ScoringMethod } from './scoring/index.js';
 
 export type Scope = 'dense' | 'conv' | 'all';
 
@@ -120,6 +120,8 @@ export async function centralityPrune(model: Model, options: Partial<CentralityP
     scored.push({ group, scores });
   }
   opts.onProgress?.(inScope.length, inScope.length, 'scored');
+  // The GEMM sessions are cached across groups; their memory is not needed for the rewrite and save.
+  await releaseGramSessions();
   const t2 = performance.now();
 
   const keepFor = (ratioOf: (g: ChannelGroup, i: number) => number): Map<number, number[]> => {
