@@ -1,4 +1,7 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { UserError } from '../src/ir/errors.js';
 import { registerPrune } from './commands/prune.js';
@@ -7,11 +10,22 @@ import { registerDoctor } from './commands/doctor.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerFinetune } from './commands/finetune.js';
 
+/** The version in our package.json, found by walking up from this file (dist/cli/ when built, cli/ under tsx). */
+function packageVersion(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'onnx-cprune' && pkg.version) return pkg.version;
+    } catch { /* no package.json here: keep walking */ }
+    if (dirname(dir) === dir) return 'unknown';
+  }
+}
+
 /** The CLI: a thin shell over the library API. Exit 2 for bad input, 1 for our own bugs. */
 export function buildProgram(): Command {
   const program = new Command('onnx-cprune')
     .description('Prune ONNX models by eigenvector centrality of neuron similarity graphs, validate and fine-tune them')
-    .version(process.env.npm_package_version ?? '0.1.0')
+    .version(packageVersion())
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerPrune(program);
