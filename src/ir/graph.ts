@@ -109,43 +109,12 @@ export class Graph {
     for (const { node, index } of [...from.uses()]) node.setInput(index, to);
   }
 
-  /**
-   * Orders nodes so every value is produced before it is used (Kahn's algorithm, stable: nodes already in order
-   * stay where they are). Throws a UserError on a cycle.
-   */
+  /** Reorders `nodes` so every value is produced before it is used (stable). Throws a UserError on a cycle. */
   topologicalSort(): void {
-    const index = new Map(this.nodes.map((n, i) => [n, i]));
-    const pending = new Map<Node, number>();
-    const consumers = new Map<Node, Node[]>();
-    for (const n of this.nodes) {
-      const deps = new Set<Node>();
-      for (const v of nodeInputsDeep(n)) {
-        const p = v.producer();
-        if (p && p !== n && index.has(p)) deps.add(p);
-      }
-      pending.set(n, deps.size);
-      for (const d of deps) {
-        const list = consumers.get(d);
-        if (list) list.push(n);
-        else consumers.set(d, [n]);
-      }
-    }
-    // A binary heap keyed by original position keeps the order stable.
-    const ready = new MinHeap<Node>((a, b) => index.get(a)! - index.get(b)!);
-    for (const n of this.nodes) if (pending.get(n) === 0) ready.push(n);
-    const out: Node[] = [];
-    while (ready.size > 0) {
-      const n = ready.pop()!;
-      out.push(n);
-      for (const c of consumers.get(n) ?? []) {
-        const left = pending.get(c)! - 1;
-        pending.set(c, left);
-        if (left === 0) ready.push(c);
-      }
-    }
-    if (out.length !== this.nodes.length) fail(`graph '${this.name}' has a cycle: ${this.nodes.length - out.length} nodes can never run`);
+    const { order, cyclic } = dependencyOrder(this);
+    if (cyclic > 0) fail(`graph '${this.name}' has a cycle: ${cyclic} nodes can never run`);
     this.nodes.length = 0;
-    this.nodes.push(...out);
+    this.nodes.push(...order);
   }
 
   /** Removes nodes none of whose outputs reach a graph output (nodes inside subgraphs count as uses). */
@@ -193,6 +162,52 @@ export function nodeInputsDeep(n: Node): Value[] {
   for (const gs of n.subgraphs.values()) for (const g of gs) for (const inner of g.allNodes())
     for (const v of inner.inputs) if (v && v.graph !== g && !isInside(v.graph, g)) out.push(v);
   return out;
+}
+
+/**
+ * The graph's nodes with producers before consumers, as a copy (reordering graph.nodes would change the saved file).
+ * Kahn's algorithm with a heap keyed by file position, so nodes already in order stay where they are. Nodes on a
+ * cycle (an invalid graph) come last, in file order; `cyclic` counts them.
+ */
+export function dependencyOrder(graph: Graph): { order: Node[]; cyclic: number } {
+  const nodes = graph.nodes;
+  const index = new Map(nodes.map((n, i) => [n, i]));
+  const pending = new Map<Node, number>();
+  const consumers = new Map<Node, Node[]>();
+  let sorted = true;
+  for (const [i, n] of nodes.entries()) {
+    const deps = new Set<Node>();
+    for (const v of nodeInputsDeep(n)) {
+      const p = v.producer();
+      if (p && p !== n && index.has(p)) deps.add(p);
+    }
+    pending.set(n, deps.size);
+    for (const d of deps) {
+      if (index.get(d)! > i) sorted = false;
+      const list = consumers.get(d);
+      if (list) list.push(n);
+      else consumers.set(d, [n]);
+    }
+  }
+  if (sorted) return { order: [...nodes], cyclic: 0 };
+  const ready = new MinHeap<Node>((a, b) => index.get(a)! - index.get(b)!);
+  for (const n of nodes) if (pending.get(n) === 0) ready.push(n);
+  const order: Node[] = [];
+  while (ready.size > 0) {
+    const n = ready.pop()!;
+    order.push(n);
+    for (const c of consumers.get(n) ?? []) {
+      const left = pending.get(c)! - 1;
+      pending.set(c, left);
+      if (left === 0) ready.push(c);
+    }
+  }
+  const cyclic = nodes.length - order.length;
+  if (cyclic > 0) {
+    const placed = new Set(order);
+    for (const n of nodes) if (!placed.has(n)) order.push(n);
+  }
+  return { order, cyclic };
 }
 
 function isInside(g: Graph, ancestor: Graph): boolean {

@@ -1,6 +1,5 @@
-import { nodeInputsDeep, type Graph } from './graph.js';
+import { dependencyOrder, type Graph } from './graph.js';
 import type { Model } from './model.js';
-import type { Node } from './node.js';
 import { FoldedValues, isIntegerType, RuleContext, type OutputInfo } from './shapes/context.js';
 import { allKnown, fillUnknownDims, numelOf, refineDims } from './shapes/dims.js';
 import { shapeRuleFor } from './shapes/rules.js';
@@ -47,7 +46,7 @@ export function inferShapes(model: Model, opts: ShapeInferenceOptions = {}): Sha
   }
   const changed = (v: Value | null): boolean => v !== null && overwrite && contradicts(before.get(v), v.shape);
 
-  for (const node of dependencyOrder(graph)) {
+  for (const node of dependencyOrder(graph).order) {
     const known = node.domain === '' || node.domain === 'ai.onnx';
     const rule = known ? shapeRuleFor(node.opType) : undefined;
     if (!rule) unknownOps.add(known ? node.opType : `${node.domain}.${node.opType}`);
@@ -95,38 +94,6 @@ function consistentValue(info: OutputInfo | undefined, shape: Shape | undefined)
   return info?.value && numelOf(shape) === info.value.length ? info.value : undefined;
 }
 
-/**
- * Nodes so that producers come before consumers; a copy, because reordering graph.nodes would change the saved
- * file. Nodes on a cycle (an invalid graph) keep their file order at the end.
- */
-function dependencyOrder(graph: Graph): Node[] {
-  const position = new Map(graph.nodes.map((n, i) => [n, i]));
-  const producersOf = (n: Node): Node[] =>
-    nodeInputsDeep(n).map((v) => v.producer()).filter((p): p is Node => p !== undefined && p !== n && position.has(p));
-  const sorted = graph.nodes.every((n) => producersOf(n).every((p) => position.get(p)! < position.get(n)!));
-  if (sorted) return [...graph.nodes];
-  // Iterative depth-first post-order (graphs can be deep enough to overflow recursion).
-  const state = new Map<Node, 'open' | 'done'>();
-  const order: Node[] = [];
-  for (const root of graph.nodes) {
-    if (state.has(root)) continue;
-    const stack: { node: Node; deps: Node[]; next: number }[] = [{ node: root, deps: producersOf(root), next: 0 }];
-    state.set(root, 'open');
-    while (stack.length) {
-      const top = stack[stack.length - 1]!;
-      const dep = top.deps[top.next++];
-      if (dep === undefined) {
-        state.set(top.node, 'done');
-        order.push(top.node);
-        stack.pop();
-      } else if (!state.has(dep)) {
-        state.set(dep, 'open');
-        stack.push({ node: dep, deps: producersOf(dep), next: 0 });
-      }
-    }
-  }
-  return order;
-}
 
 function integerConstants(graph: Graph, folded: FoldedValues): Map<Value, number[]> {
   for (const v of graph.initializers) if (isIntegerType(v.initializer?.dataType)) folded.get(v);

@@ -1,5 +1,4 @@
-import type { Graph } from '../../ir/graph.js';
-import { nodeInputsDeep } from '../../ir/graph.js';
+import { dependencyOrder, nodeInputsDeep } from '../../ir/graph.js';
 import type { Model } from '../../ir/model.js';
 import type { Node } from '../../ir/node.js';
 import { inferShapes } from '../../ir/shapeInference.js';
@@ -50,7 +49,7 @@ function run(model: Model): Analysis {
   const facts: ModelFacts = { opset: model.opsetVersion, constants };
   const st = new AnalysisState();
   const graph = model.graph;
-  for (const node of dependencyOrder(graph)) visit(st, facts, node);
+  for (const node of dependencyOrder(graph).order) visit(st, facts, node);
   for (const v of graph.outputs) {
     for (const labels of st.axesOf(v)?.values() ?? []) st.block(labels, `its channels reach the graph output '${v.name}'`);
   }
@@ -110,38 +109,3 @@ function canonicalize(st: AnalysisState): number {
   return ids.size;
 }
 
-/** Nodes with producers first, without reordering the graph (Kahn's algorithm, stable). */
-function dependencyOrder(graph: Graph): Node[] {
-  const nodes = graph.nodes;
-  const position = new Map(nodes.map((n, i) => [n, i]));
-  const sorted = nodes.every((n, i) => nodeInputsDeep(n).every((v) => {
-    const p = v.producer();
-    return !p || !position.has(p) || position.get(p)! < i;
-  }));
-  if (sorted) return [...nodes];
-  const pending = new Map<Node, number>();
-  const users = new Map<Node, Node[]>();
-  for (const n of nodes) {
-    const deps = new Set<Node>();
-    for (const v of nodeInputsDeep(n)) {
-      const p = v.producer();
-      if (p && p !== n && position.has(p)) deps.add(p);
-    }
-    pending.set(n, deps.size);
-    for (const d of deps) (users.get(d) ?? users.set(d, []).get(d)!).push(n);
-  }
-  const ready = nodes.filter((n) => pending.get(n) === 0);
-  const out: Node[] = [];
-  while (ready.length) {
-    const n = ready.shift()!;
-    out.push(n);
-    for (const u of users.get(n) ?? []) {
-      const left = pending.get(u)! - 1;
-      pending.set(u, left);
-      if (left === 0) ready.push(u);
-    }
-  }
-  // Nodes on a cycle (invalid graph) are visited last, in file order.
-  for (const n of nodes) if (!out.includes(n)) out.push(n);
-  return out;
-}
