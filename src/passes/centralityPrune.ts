@@ -143,15 +143,16 @@ export async function centralityPrune(model: Model, options: Partial<CentralityP
   const measure = opts.targetMacs !== undefined ? 'macs' : 'params';
   if (target !== undefined) {
     const goal = target * before[measure];
-    // Exact: each candidate ratio is applied to a copy and measured (pruning more never costs more).
+    // Exact: each candidate ratio is applied to a fresh copy and measured (pruning more never costs more).
+    const original = encodeModel(model);
     ratio = await searchRatio((p) => {
-      const copy = decodeModel(encodeModel(model), { baseDir: model.baseDir });
+      const copy = decodeModel(original, { baseDir: model.baseDir });
       return modelStats(pruneChannels(copy, plan(p)))[measure] <= goal;
     });
   }
   const keep = plan(ratio);
   // Groups that keep every channel are left out, so a model with nothing to remove is written back unchanged.
-  const changes = new Map([...keep].filter(([id, k]) => k.length < groups.find((g) => g.id === id)!.channels));
+  const changes = new Map(scored.filter(({ group }) => keep.get(group.id)!.length < group.channels).map(({ group }) => [group.id, keep.get(group.id)!]));
   if (changes.size > 0) pruneChannels(model, changes);
   const t3 = performance.now();
   const after = modelStats(model);
