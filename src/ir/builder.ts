@@ -3,6 +3,7 @@ import { ModelProtoSchema, OperatorSetIdProtoSchema } from 'onnx-buf';
 import { DataType } from './dtype.js';
 import { Graph } from './graph.js';
 import { Model } from './model.js';
+import { mulberry32 } from './random.js';
 import { inferShapes } from './shapeInference.js';
 import type { Node } from './node.js';
 import { Tensor } from './tensor.js';
@@ -18,10 +19,10 @@ export type AttrValue = number | number[] | string | Tensor | { float: number } 
 export class ModelBuilder {
   readonly graph = new Graph({ name: 'main' });
   private counter = 0;
-  private seed: number;
+  private readonly random: () => number;
 
   constructor(readonly opset = 17, seed = 1) {
-    this.seed = seed;
+    this.random = mulberry32(seed);
   }
 
   input(name: string, shape: Dim[], elemType: number = DataType.FLOAT): Value {
@@ -77,14 +78,6 @@ export class ModelBuilder {
     // Graph outputs need a type to be valid ONNX; shape inference supplies it.
     inferShapes(model);
     return model;
-  }
-
-  private random(): number {
-    // mulberry32: small, seeded, good enough for test weights
-    let t = (this.seed += 0x6d2b79f5);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
 }
 

@@ -2,7 +2,7 @@ import { fail } from '../ir/errors.js';
 import { floatToHalf } from '../ir/dtype.js';
 import type { DatasetOptions } from './data/types.js';
 import { ort } from './ort.js';
-import { Rng } from './random.js';
+import { Rng } from '../ir/random.js';
 
 /** A model input as onnxruntime reports it; dims are numbers or symbolic names. */
 export interface InputSpec {

@@ -7,7 +7,7 @@ import { held, type Held, toOnnx } from './held.js';
 import { type KernelChoice, OpContext, type RunSettings } from './opContext.js';
 import { OPS } from './ops/index.js';
 import { ParameterTable } from './parameters.js';
-import { Rng } from '../runtime/random.js';
+import { Rng } from '../ir/random.js';
 
 export interface ExecutorOptions {
   /** Which stored constants (initializers / Constant outputs) become trainable variables; default none. */

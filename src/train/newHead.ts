@@ -3,7 +3,7 @@ import type { Graph } from '../ir/graph.js';
 import { DataType } from '../ir/dtype.js';
 import { Tensor } from '../ir/tensor.js';
 import type { Value } from '../ir/value.js';
-import { Rng } from '../runtime/random.js';
+import { Rng } from '../ir/random.js';
 import type { DenseLayer } from './classifier.js';
 import { replaceStoredTensor } from './writeBack.js';
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { fail, UserError } from '../ir/errors.js';
 import type { Value } from '../ir/value.js';
-import { Rng } from '../runtime/random.js';
+import { Rng } from '../ir/random.js';
 import type { Executor } from './executor.js';
 import { oneHotFloat } from './oneHot.js';
 

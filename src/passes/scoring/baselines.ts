@@ -1,4 +1,4 @@
-import { mulberry32 } from './prng.js';
+import { mulberry32 } from '../../ir/random.js';
 import type { SimilarityGraph } from './similarity.js';
 import { SparseGraph } from './sparseGraph.js';
 import { channelCount, type ChannelVectors } from './types.js';

@@ -1,5 +1,5 @@
 import { fail } from '../../ir/errors.js';
-import { Rng } from '../random.js';
+import { Rng } from '../../ir/random.js';
 import type { Dataset } from './types.js';
 
 /**
