@@ -14,8 +14,12 @@ export function pythonHas(module: 'onnx' | 'numpy' | 'torch'): boolean {
   return ok;
 }
 
-/** Debian python3-onnx's checker verdict per path: "ok" or the error's first line. One interpreter for all paths. */
-export function checkModels(paths: string[]): Record<string, string> {
-  const out = execFileSync(SYSTEM_PYTHON, [CHECKER, ...paths], { encoding: 'utf8', maxBuffer: 64 << 20 });
+/**
+ * Debian python3-onnx's checker verdict per path: "ok" or the error's first line. One interpreter for all paths;
+ * `full` adds the checker's shape inference (full_check).
+ */
+export function checkModels(paths: string[], opts: { full?: boolean } = {}): Record<string, string> {
+  const args = opts.full ? ['--full', ...paths] : paths;
+  const out = execFileSync(SYSTEM_PYTHON, [CHECKER, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
   return JSON.parse(out) as Record<string, string>;
 }
