@@ -9,6 +9,7 @@ import { registerValidate } from './commands/validate.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerFinetune } from './commands/finetune.js';
+import { registerReport } from './commands/report.js';
 
 /** The version in our package.json, found by walking up from this file (dist/cli/ when built, cli/ under tsx). */
 function packageVersion(): string {
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerDoctor(program);
   registerInspect(program);
   registerFinetune(program);
+  registerReport(program);
   return program;
 }
 

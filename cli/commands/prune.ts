@@ -1,18 +1,20 @@
-import { existsSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { fail } from '../../src/ir/errors.js';
 import { loadModel } from '../../src/ir/load.js';
-import { saveModel } from '../../src/ir/save.js';
+import { saveModel, writeFileAtomically } from '../../src/ir/save.js';
 import { centralityPrune, DEFAULT_PRUNE_OPTIONS, type CentralityPruneOptions, type PruneReport } from '../../src/passes/centralityPrune.js';
 import { loadLayerRatios } from '../../src/passes/policy/layerRatios.js';
 import { SCORING_METHODS } from '../../src/passes/scoring/index.js';
+import { savedReport, writeReportPage } from '../../src/report/index.js';
 import { formatValidationReport } from '../../src/runtime/formatReport.js';
 import { validateModels, type ValidationReport } from '../../src/runtime/validate.js';
 import { toDatasetOptions } from '../dataOptions.js';
 import { formatTable, humanCount } from '../format/table.js';
 import { addFinetuneOptions, runFinetune, summary, type FinetuneCliOptions } from './finetune.js';
+import { checkPagePath } from './report.js';
 import { parseInteger, parseNumberIn, refuseOverwritingInput, sameFile } from '../options.js';
 
 interface PruneCliOptions extends Omit<FinetuneCliOptions, 'data'> {
@@ -36,6 +38,7 @@ interface PruneCliOptions extends Omit<FinetuneCliOptions, 'data'> {
   targetMacs?: number;
   targetParams?: number;
   report?: string;
+  html?: string;
   externalData?: boolean;
   quiet?: boolean;
 }
@@ -64,6 +67,7 @@ export function registerPrune(program: Command): void {
     .option('--target-macs <f>', 'choose the ratio so MACs fall to this fraction of the original', parseNumberIn(0.01, 1, '--target-macs'))
     .option('--target-params <f>', 'choose the ratio so params fall to this fraction of the original', parseNumberIn(0.01, 1, '--target-params'))
     .option('--report <file.json>', 'write a JSON report (groups with kept/removed indices, scores, convergence)')
+    .option('--html <file.html>', 'write the report as one self-contained HTML page with charts (see `onnx-cprune report`)')
     .option('--external-data', 'store weights in a side file <output>.data (automatic above 2 GiB)')
     .option('-q, --quiet', 'no table, no progress bar')
     .option('--validate', 'after pruning, compare the pruned model with the original on onnxruntime (on --data\'s test split, or random inputs)')
@@ -75,6 +79,7 @@ export function registerPrune(program: Command): void {
       if (opts.report && [input, opts.output].some((p) => sameFile(p, opts.report!))) fail('--report must name a file other than the input and output models');
       // Checked before any work: a report that cannot be written would otherwise fail after the model was saved.
       if (opts.report && !existsSync(dirname(resolve(opts.report)))) fail(`cannot write the report '${opts.report}': its folder does not exist`);
+      if (opts.html) checkPagePath('--html', opts.html, [input, opts.output, ...(opts.report ? [opts.report] : [])]);
       const model = loadModel(input);
       const ratios = opts.layerRatios ? loadLayerRatios(opts.layerRatios) : undefined;
       const bar = progressBar(opts.quiet);
@@ -99,7 +104,9 @@ export function registerPrune(program: Command): void {
       const t = report.target;
       if (t && !t.met) process.stderr.write(`onnx-cprune: warning: --target-${t.measure} ${t.fraction} is out of reach: pruning ${(100 * report.ratio).toFixed(0)}% of every group in scope leaves ${(100 * t.reached).toFixed(1)}% of the ${t.measure}\n`);
       const validation = opts.validate ? await validatePruned(input, opts) : undefined;
-      if (opts.report) writeJsonAtomically(opts.report, { input, output: opts.output, ...report, ...(finetuned ? { finetune: finetuned } : {}), ...(validation ? { validation } : {}) });
+      const saved = savedReport({ input, output: opts.output, report, finetune: finetuned, validation });
+      if (opts.report) writeFileAtomically(opts.report, JSON.stringify(saved, null, 2) + '\n');
+      if (opts.html) writeReportPage(saved, opts.html);
     });
 }
 
@@ -111,16 +118,6 @@ async function validatePruned(input: string, opts: PruneCliOptions): Promise<Val
   if (report.notice) process.stderr.write(`onnx-cprune: ${report.notice}\n`);
   if (!opts.quiet) process.stdout.write(`\n${formatValidationReport(report)}\n`);
   return report;
-}
-
-function writeJsonAtomically(path: string, value: unknown): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
-    renameSync(tmp, path);
-  } catch (e) {
-    fail(`cannot write the report '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
 }
 
 /** A progress bar on stderr while groups are scored, only on a terminal and only when there are several groups. */

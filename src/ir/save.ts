@@ -2,7 +2,7 @@ import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } fro
 import { basename, dirname, join, resolve } from 'node:path';
 import { create } from '@bufbuild/protobuf';
 import { ModelProtoSchema, StringStringEntryProtoSchema, TensorProto_DataLocation as DataLocation, type TensorProto } from 'onnx-buf';
-import { fail } from './errors.js';
+import { UserError } from './errors.js';
 import type { Model } from './model.js';
 import { encodeChunks } from './protoStream.js';
 import { modelToProto, type TensorWriter } from './serialize.js';
@@ -28,7 +28,7 @@ export function saveModel(model: Model, path: string, opts: SaveOptions = {}): v
   const external = opts.externalData === true || (opts.externalData !== false && tensorBytes(model) > PROTOBUF_LIMIT - AUTO_MARGIN);
   const temps: { tmp: string; final: string }[] = [];
   const tmpName = (final: string): string => {
-    const tmp = join(dirname(final), `.${basename(final)}.tmp-${process.pid}-${Date.now()}`);
+    const tmp = temporaryPath(final);
     temps.push({ tmp, final });
     return tmp;
   };
@@ -46,11 +46,30 @@ export function saveModel(model: Model, path: string, opts: SaveOptions = {}): v
     for (const { tmp, final } of temps) renameSync(tmp, final);
   } catch (e) {
     for (const { tmp } of temps) try { unlinkSync(tmp); } catch { /* already gone */ }
-    // A missing folder, a directory in the way, a full disk: the user's to fix, so one line and exit 2.
-    const sys = e as NodeJS.ErrnoException;
-    if (sys.syscall && sys.code) fail(`saving '${path}' failed: ${sys.code} (${sys.syscall}${sys.path ? ` '${sys.path}'` : ''})`);
-    throw e;
+    throw saveFailure(path, e);
   }
+}
+
+/** Writes a file (a report, a page) atomically, as saveModel writes a model: a temporary file beside it, then a rename. */
+export function writeFileAtomically(path: string, data: string | Uint8Array): void {
+  const tmp = temporaryPath(resolve(path));
+  try {
+    writeChunks(tmp, [typeof data === 'string' ? new TextEncoder().encode(data) : data]);
+    renameSync(tmp, path);
+  } catch (e) {
+    try { unlinkSync(tmp); } catch { /* never created, or already gone */ }
+    throw saveFailure(path, e);
+  }
+}
+
+function temporaryPath(final: string): string {
+  return join(dirname(final), `.${basename(final)}.tmp-${process.pid}-${Date.now()}`);
+}
+
+/** A missing folder, a directory in the way, a full disk: the user's to fix, so one line and exit 2. */
+function saveFailure(path: string, e: unknown): unknown {
+  const sys = e as NodeJS.ErrnoException;
+  return sys.syscall && sys.code ? new UserError(`saving '${path}' failed: ${sys.code} (${sys.syscall}${sys.path ? ` '${sys.path}'` : ''})`) : e;
 }
 
 /** The initializer as written inline: external tensors are read in and stored as raw_data. */

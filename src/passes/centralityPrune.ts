@@ -14,7 +14,9 @@ import { globalRemovalCounts } from './policy/globalRanking.js';
 import { searchRatio } from './policy/targetSearch.js';
 import { releaseGramSessions, scoreChannels, selectKeep, type ChannelScores, type Coupling, type ScoringMethod } from './scoring/index.js';
 
-export type Scope = 'dense' | 'conv' | 'all';
+import type { GroupReport, PruneReport, ReportedOptions, Scope, TargetReport } from './pruneReport.js';
+
+export type { GroupReport, PruneReport, ReportedOptions, Scope, TargetReport } from './pruneReport.js';
 
 export interface CentralityPruneOptions {
   /** p: fraction of each group's channels to remove (default 0.3). */
@@ -46,51 +48,6 @@ export const DEFAULT_PRUNE_OPTIONS: CentralityPruneOptions = {
   ratio: 0.3, threshold: 0.2, method: 'eigenvector', scope: 'dense', weighted: true, keep: 'central', coupling: 'concat',
   seed: 0, global: false, roundTo: 1, minChannels: 1,
 };
-
-export interface GroupReport {
-  id: number;
-  producers: string[];
-  kind: 'dense' | 'conv';
-  channels: number;
-  kept: number[];
-  removed: number[];
-  method?: string;
-  scores?: number[];
-  iterations?: number;
-  converged?: boolean;
-  components?: number;
-  edges?: number;
-  density?: number;
-  note?: string;
-  /** Params and MACs of the group's producer layers before and after (their inputs may shrink through other groups). */
-  layer?: { params: { before: number; after: number }; macs: { before: number; after: number } };
-  /** Why the group was left alone (declined by the engine, out of scope, excluded). */
-  declined?: string;
-}
-
-/** What --target-macs / --target-params asked for and what the chosen ratio reached. */
-export interface TargetReport {
-  measure: 'macs' | 'params';
-  /** The requested fraction of the original. */
-  fraction: number;
-  /** The fraction reached: after / before. */
-  reached: number;
-  /** False when even the largest ratio searched does not reach the fraction (the model is pruned that far). */
-  met: boolean;
-}
-
-export interface PruneReport {
-  method: ScoringMethod;
-  /** The ratio applied: --ratio, or the one the target search chose. */
-  ratio: number;
-  threshold: number;
-  scope: Scope;
-  params: { before: number; after: number };
-  macs: { before: number; after: number };
-  timings: { analyzeMs: number; scoreMs: number; rewriteMs: number };
-  groups: GroupReport[];
-  target?: TargetReport;
-}
 
 /**
  * The paper's pass: find the channel groups, score every channel of each in-scope group (eigenvector centrality of
@@ -168,18 +125,26 @@ export async function centralityPrune(model: Model, options: Partial<CentralityP
       method: scores.method,
       scores: Array.from(scores.scores),
       ...(c ? { iterations: c.iterations, converged: c.converged, components: c.components } : {}),
-      ...(scores.graph ? { edges: scores.graph.edges, density: scores.graph.density } : {}),
+      ...(scores.graph ? { edges: scores.graph.edges, density: scores.graph.density, graphs: scores.graph.parts } : {}),
       ...(scores.fellBack || c?.note ? { note: scores.fellBack ?? c!.note! } : {}),
       layer: layerFigures(group, before, after),
     });
   }
   return {
-    method: opts.method, ratio, threshold: opts.threshold, scope: opts.scope,
+    method: opts.method, ratio, threshold: opts.threshold, scope: opts.scope, options: reportedOptions(opts),
     params: { before: before.params, after: after.params },
     macs: { before: before.macs, after: after.macs },
     timings: { analyzeMs: t1 - t0, scoreMs: t2 - t1, rewriteMs: t3 - t2 },
     groups: groups.map((g) => reports.get(g.id)!),
     ...(target !== undefined ? { target: targetReport(measure, target, before[measure], after[measure]) } : {}),
+  };
+}
+
+function reportedOptions(o: CentralityPruneOptions): ReportedOptions {
+  return {
+    weighted: o.weighted, keep: o.keep, coupling: o.coupling, seed: o.seed, global: o.global, roundTo: o.roundTo, minChannels: o.minChannels,
+    ...(o.layers ? { layers: [...o.layers] } : {}), ...(o.exclude ? { exclude: [...o.exclude] } : {}),
+    ...(o.layerRatios ? { layerRatios: o.layerRatios.rules.map(({ pattern, ratio }) => ({ pattern, ratio })) } : {}),
   };
 }
 

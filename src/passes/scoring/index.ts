@@ -1,6 +1,7 @@
 export { type ChannelVectors, DEFAULT_EPS } from './types.js';
 export { channelSimilarityGraph, type SimilarityGraph, type SimilarityOptions, type Coupling } from './similarity.js';
 export { SparseGraph, type CsrChunk, type Components } from './sparseGraph.js';
+export { summarizeGraph, DRAWN_GRAPH_MAX_UNITS, drawnEdgeLimit, type GraphSummary } from './graphSummary.js';
 export { eigenvectorCentrality, type CentralityOptions, type CentralityResult, type CentralityMethod } from './eigenvector.js';
 export { degreeCentrality, l1Norm, l2Norm, randomScores } from './baselines.js';
 export { selectKeep, type SelectOptions } from './selectKeep.js';

@@ -1,6 +1,7 @@
 import { fail } from '../../ir/errors.js';
 import { degreeCentrality, l1Norm, l2Norm, randomScores } from './baselines.js';
 import { eigenvectorCentrality, type CentralityOptions, type CentralityResult } from './eigenvector.js';
+import { summarizeGraph, type GraphSummary } from './graphSummary.js';
 import { channelSimilarityGraph, type SimilarityOptions } from './similarity.js';
 import { channelCount, type ChannelVectors } from './types.js';
 
@@ -21,8 +22,8 @@ export interface ChannelScores {
   method: ScoringMethod;
   /** Set when the requested graph criterion fell back: why. */
   fellBack?: string;
-  /** Graph criteria: edges (over all parts), density and the centrality report. */
-  graph?: { edges: number; density: number };
+  /** Graph criteria: edges (over all parts), density, each part's degrees and drawable edges, and the centrality report. */
+  graph?: { edges: number; density: number; parts: GraphSummary[] };
   centrality?: CentralityResult;
 }
 
@@ -38,7 +39,7 @@ export async function scoreChannels(vectors: readonly ChannelVectors[], opts: Sc
     case 'degree': {
       const graph = await channelSimilarityGraph(vectors, opts);
       const edges = graph.parts.reduce((s, p) => s + p.edgeCount, 0);
-      const info = { edges, density: graph.parts.reduce((s, p) => s + p.density, 0) / graph.parts.length };
+      const info = { edges, density: graph.parts.reduce((s, p) => s + p.density, 0) / graph.parts.length, parts: graph.parts.map(summarizeGraph) };
       const centrality = method === 'eigenvector' ? eigenvectorCentrality(graph, opts) : undefined;
       if (edges === 0) {
         const fell = await scoreChannels(vectors, { ...opts, method: emptyFallback });

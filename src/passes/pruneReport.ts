@@ -1,0 +1,72 @@
+import type { Coupling, GraphSummary, ScoringMethod } from './scoring/index.js';
+
+/**
+ * What centralityPrune says about a run: the pass's result. The document `prune --report` saves adds the CLI's
+ * fields to it (src/report/schema.ts, which also holds its schema version and runtime check).
+ */
+
+export type Scope = 'dense' | 'conv' | 'all';
+
+export interface GroupReport {
+  id: number;
+  producers: string[];
+  kind: 'dense' | 'conv';
+  channels: number;
+  /** Unit indices into the original group, ascending; kept ∪ removed = 0..channels−1. */
+  kept: number[];
+  removed: number[];
+  method?: string;
+  scores?: number[];
+  iterations?: number;
+  converged?: boolean;
+  components?: number;
+  edges?: number;
+  density?: number;
+  /** Graph criteria: the similarity graph at τ (one per producer with 'average' coupling): degrees, drawable edges. */
+  graphs?: GraphSummary[];
+  note?: string;
+  /** Params and MACs of the group's producer layers before and after (their inputs may shrink through other groups). */
+  layer?: { params: { before: number; after: number }; macs: { before: number; after: number } };
+  /** Why the group was left alone (declined by the engine, out of scope, excluded). */
+  declined?: string;
+}
+
+/** What --target-macs / --target-params asked for and what the chosen ratio reached. */
+export interface TargetReport {
+  measure: 'macs' | 'params';
+  /** The requested fraction of the original. */
+  fraction: number;
+  /** The fraction reached: after / before. */
+  reached: number;
+  /** False when even the largest ratio searched does not reach the fraction (the model is pruned that far). */
+  met: boolean;
+}
+
+/** The options of the run beyond method, ratio, threshold and scope (which the report gives at its top level). */
+export interface ReportedOptions {
+  weighted: boolean;
+  keep: 'central' | 'peripheral';
+  coupling: Coupling;
+  seed: number;
+  global: boolean;
+  roundTo: number;
+  minChannels: number;
+  layers?: string[];
+  exclude?: string[];
+  /** --layer-ratios: the rules in order (the first matching pattern wins). */
+  layerRatios?: { pattern: string; ratio: number }[];
+}
+
+export interface PruneReport {
+  method: ScoringMethod;
+  /** The ratio applied: --ratio, or the one the target search chose. */
+  ratio: number;
+  threshold: number;
+  scope: Scope;
+  options: ReportedOptions;
+  params: { before: number; after: number };
+  macs: { before: number; after: number };
+  timings: { analyzeMs: number; scoreMs: number; rewriteMs: number };
+  groups: GroupReport[];
+  target?: TargetReport;
+}
