@@ -23,14 +23,17 @@ function pruneCli(model: string, out: string, flags: string[]): PruneReport & Re
   return JSON.parse(readFileSync(report, 'utf8')) as PruneReport & Record<string, unknown>;
 }
 
-/** The issue's documented fields, plus `scope` (the run's --scope). */
-const TOP_LEVEL = ['input', 'output', 'method', 'ratio', 'threshold', 'params', 'macs', 'timings', 'groups', 'scope'];
+/** The issue's documented fields, plus `scope` (the run's --scope), the other options and the schema version. */
+const TOP_LEVEL = ['input', 'output', 'method', 'ratio', 'threshold', 'params', 'macs', 'timings', 'groups', 'scope', 'options', 'schemaVersion'];
 /** Every group: the documented fields, plus its kind and the criterion that produced its scores. */
 const GROUP = ['id', 'producers', 'kind', 'channels', 'kept', 'removed'];
 /** Scored groups also carry their producer layers' params and MACs before and after. */
 const SCORED = [...GROUP, 'method', 'scores', 'layer'];
-/** Graph criteria add the centrality account: iterations, convergence, components, edges, density (note if unusual). */
-const GRAPH = [...SCORED, 'iterations', 'converged', 'components', 'edges', 'density'];
+/**
+ * Graph criteria add the centrality account: iterations, convergence, components, edges, density (note if unusual),
+ * and the graph's degrees and strongest edges (for the HTML page).
+ */
+const GRAPH = [...SCORED, 'iterations', 'converged', 'components', 'edges', 'density', 'graphs'];
 
 describe('--report', () => {
   it('has the documented fields, with kept ∪ removed = 0..n−1, disjoint and sorted', () => {

@@ -1,9 +1,12 @@
 /**
  * The data a report page carries: the saved report reduced to what the page shows, in compact form. Built in Node
- * (viewModel.ts), read by the page's script (viewer/); types only, shared by both.
+ * (viewModel.ts), read by the page's script (viewer/); shared by both.
  */
 
 export type UnitStatus = 'kept' | 'removed';
+
+/** Groups up to this many units show every unit's score, ranked; larger ones a histogram of the scores. */
+export const RANKED_SCORES_MAX_UNITS = 256;
 
 export interface PageGraph {
   /** Which producer's graph, for 'average' coupling (one graph per producer); absent for a single graph. */

@@ -1,5 +1,5 @@
 import * as Plot from '@observablehq/plot';
-import type { PageData, PageGroup, UnitStatus } from '../pageData.js';
+import { RANKED_SCORES_MAX_UNITS, type PageData, type PageGroup, type UnitStatus } from '../pageData.js';
 import { formatCount, formatNumber, STATUS_COLORS } from './dom.js';
 
 const statusColor = {
@@ -51,9 +51,6 @@ export function layerChart(groups: readonly PageGroup[], width: number): SVGSVGE
     ],
   });
 }
-
-/** Groups up to this many units show every unit's score, ranked; larger ones a histogram. */
-export const RANKED_SCORES_MAX_UNITS = 256;
 
 /**
  * Where the ranking cut the group's scores. Small groups: every unit as a dot, ranked by score (a quantile plot), and

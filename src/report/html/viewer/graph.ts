@@ -45,6 +45,8 @@ export function graphChart(graph: PageGraph, units: readonly Unit[], width: numb
   const edges: Edge[] = weights.map((weight, k) => ({ source: pairs[2 * k]!, target: pairs[2 * k + 1]!, weight }));
   const nodes = layout(units, edges);
   const at = (i: number): Placed => nodes[i]!;
+  // Many edges drawn over each other turn grey anyway: each is fainter the more there are.
+  const fade = Math.min(1, 30 / Math.sqrt(edges.length + 1));
   return Plot.plot({
     width,
     height: width,
@@ -55,7 +57,7 @@ export function graphChart(graph: PageGraph, units: readonly Unit[], width: numb
     marks: [
       Plot.link(edges, {
         x1: (e: Edge) => at(e.source).x, y1: (e: Edge) => at(e.source).y, x2: (e: Edge) => at(e.target).x, y2: (e: Edge) => at(e.target).y,
-        stroke: '#8a8a8a', strokeOpacity: (e: Edge) => 0.15 + 0.5 * Math.max(0, Math.min(1, e.weight)), strokeWidth: 0.8, className: 'edges',
+        stroke: '#555', strokeOpacity: (e: Edge) => fade * (0.3 + 0.6 * Math.max(0, Math.min(1, e.weight))), strokeWidth: 0.8, className: 'edges',
       }),
       Plot.dot(nodes, {
         x: 'x', y: 'y', r: { value: (u: Placed) => u.radius, scale: null }, fill: 'status', stroke: 'white', strokeWidth: 0.5,

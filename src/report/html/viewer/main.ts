@@ -1,5 +1,5 @@
-import type { PageData, PageGroup } from '../pageData.js';
-import { degreeChart, finetuneChart, layerChart, livenessChart, RANKED_SCORES_MAX_UNITS, scoreChart, unitsOf } from './charts.js';
+import { RANKED_SCORES_MAX_UNITS, type PageData, type PageGroup } from '../pageData.js';
+import { degreeChart, finetuneChart, layerChart, livenessChart, scoreChart, unitsOf } from './charts.js';
 import { formatCount, formatFigure, formatNumber, formatPercent, h } from './dom.js';
 import { graphChart } from './graph.js';
 import { sortableTable, type Column } from './table.js';
