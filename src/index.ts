@@ -18,3 +18,4 @@ export {
   SCORING_METHODS, type ScoringMethod, type CentralityResult, type SimilarityGraph,
 } from './passes/scoring/index.js';
 export * from './runtime/index.js';
+export * from './report/index.js';

@@ -79,7 +79,7 @@ export function registerPrune(program: Command): void {
       if (opts.report && [input, opts.output].some((p) => sameFile(p, opts.report!))) fail('--report must name a file other than the input and output models');
       // Checked before any work: a report that cannot be written would otherwise fail after the model was saved.
       if (opts.report && !existsSync(dirname(resolve(opts.report)))) fail(`cannot write the report '${opts.report}': its folder does not exist`);
-      if (opts.html) checkPagePath('--html', opts.html, [input, opts.output, ...(opts.report ? [opts.report] : [])]);
+      if (opts.html) checkPagePath('--html', opts.html, { files: [input, opts.output, ...(opts.report ? [opts.report] : [])], are: 'the input and output models and the report' });
       const model = loadModel(input);
       const ratios = opts.layerRatios ? loadLayerRatios(opts.layerRatios) : undefined;
       const bar = progressBar(opts.quiet);

@@ -12,13 +12,13 @@ export function registerReport(program: Command): void {
     .argument('<report.json>', 'a report written by `prune --report` (never modified)')
     .requiredOption('-o, --output <file.html>', 'where to write the page (written atomically)')
     .action((path: string, opts: { output: string }) => {
-      checkPagePath('-o', opts.output, [path]);
+      checkPagePath('-o', opts.output, { files: [path], are: 'the report it reads' });
       writeReportPage(loadSavedReport(path), opts.output);
     });
 }
 
-/** Refuses a page path that names one of the run's other files or lies in a folder that does not exist: before any work. */
-export function checkPagePath(flag: string, page: string, others: readonly string[]): void {
-  if (others.some((p) => sameFile(p, page))) fail(`${flag} must name a file other than the run's input and outputs`);
+/** Refuses a page path that names one of the command's other files or lies in a folder that does not exist: before any work. */
+export function checkPagePath(flag: string, page: string, others: { files: readonly string[]; are: string }): void {
+  if (others.files.some((p) => sameFile(p, page))) fail(`${flag} must name a file other than ${others.are}`);
   if (!existsSync(dirname(resolve(page)))) fail(`cannot write the page '${page}': its folder does not exist`);
 }

@@ -99,7 +99,7 @@ describe('onnx-cprune report', () => {
     expectRefused(['report', join(dir, 'missing.json'), '-o', join(dir, 'no', 'such', 'x.html')], /^onnx-cprune: cannot write the page '.*': its folder does not exist\n$/);
     const copy = join(dir, 'copy.json');
     writeFileSync(copy, readFileSync(json));
-    expectRefused(['report', copy, '-o', copy], /^onnx-cprune: -o must name a file other than the run's input and outputs\n$/);
+    expectRefused(['report', copy, '-o', copy], /^onnx-cprune: -o must name a file other than the report it reads\n$/);
     expect(readFileSync(copy).equals(readFileSync(json))).toBe(true);
   });
 
@@ -118,7 +118,7 @@ describe('prune --html', () => {
     const rep = join(dir, 'html-never.json');
     expectRefused([input, '-o', out, '--html', join(dir, 'no', 'x.html'), '-q'], /^onnx-cprune: cannot write the page '.*': its folder does not exist\n$/);
     for (const page of [input, out, rep]) {
-      expectRefused([input, '-o', out, '--report', rep, '--html', page, '-q'], /^onnx-cprune: --html must name a file other than the run's input and outputs\n$/);
+      expectRefused([input, '-o', out, '--report', rep, '--html', page, '-q'], /^onnx-cprune: --html must name a file other than the input and output models and the report\n$/);
     }
     expect(existsSync(out) || existsSync(rep)).toBe(false);
     expect(readFileSync(input).equals(readFileSync(fixturePath('mlp')))).toBe(true);
