@@ -19,7 +19,7 @@ function page(d: PageData): Node[] {
     ...(declined.length ? [section('declined', 'Declined groups', declinedTable(declined))] : []),
     ...(d.validation ? [validationSection(d.validation)] : []),
     ...(d.finetune ? [section('finetune', `Fine-tuning (${d.finetune.mode})`, chartBox('finetune-chart', finetuneChart(d.finetune, 640)))] : []),
-    h('footer', {}, 'Written by onnx-cprune. Charts drawn with Observable Plot and d3 (ISC licences, reproduced in this page\'s script).'),
+    h('footer', {}, 'Written by onnx-cprune. Charts drawn with Observable Plot and d3; their licences are reproduced at the top of this page\'s script.'),
   ];
 }
 
