@@ -7,16 +7,12 @@ import { Value } from './value.js';
 /**
  * A computation graph: nodes in a (topological, after `topologicalSort`) order, graph inputs and outputs,
  * initializers, and the values they connect. Subgraphs (If/Loop/Scan bodies) have a `parent` and see its values.
+ *
+ * The lists are plain arrays to read, and every write to them (index, push, splice, reassignment) is seen: it bumps
+ * `revision`, and keeps the input/output sets behind `Value.isGraphInput()` / `isGraphOutput()` current.
  */
 export class Graph {
   name: string;
-  readonly nodes: Node[] = [];
-  inputs: Value[] = [];
-  outputs: Value[] = [];
-  /** Initializer values in file order. */
-  initializers: Value[] = [];
-  /** Values that had a value_info entry, in file order. */
-  valueInfo: Value[] = [];
   /** The input / output entries read from the file, written back unchanged while the value's type agrees. */
   readonly inputProtos = new Map<Value, ValueInfoProto>();
   readonly outputProtos = new Map<Value, ValueInfoProto>();
@@ -24,11 +20,81 @@ export class Graph {
   /** The GraphProto read from the file: keeps doc_string, sparse initializers, annotations and unknown fields. */
   readonly proto: GraphProto | undefined;
   private readonly values = new Map<string, Value>();
+  private rev = 0;
+  private inputSet: Set<Value> | undefined;
+  private outputSet: Set<Value> | undefined;
+  private readonly nodeList = watched<Node>(() => this.touch());
+  private readonly inputList = watched<Value>(() => { this.inputSet = undefined; this.touch(); });
+  private readonly outputList = watched<Value>(() => { this.outputSet = undefined; this.touch(); });
+  private readonly initializerList = watched<Value>(() => this.touch());
+  private readonly valueInfoList = watched<Value>(() => this.touch());
 
   constructor(init: { name?: string; parent?: Graph; proto?: GraphProto } = {}) {
     this.name = init.name ?? '';
     this.parent = init.parent;
     this.proto = init.proto;
+  }
+
+  /** Nodes in stored order. */
+  get nodes(): Node[] {
+    return this.nodeList;
+  }
+
+  get inputs(): Value[] {
+    return this.inputList;
+  }
+
+  set inputs(values: readonly Value[]) {
+    this.inputList.splice(0, this.inputList.length, ...values);
+  }
+
+  get outputs(): Value[] {
+    return this.outputList;
+  }
+
+  set outputs(values: readonly Value[]) {
+    this.outputList.splice(0, this.outputList.length, ...values);
+  }
+
+  /** Initializer values in file order. */
+  get initializers(): Value[] {
+    return this.initializerList;
+  }
+
+  set initializers(values: readonly Value[]) {
+    this.initializerList.splice(0, this.initializerList.length, ...values);
+  }
+
+  /** Values that had a value_info entry, in file order. */
+  get valueInfo(): Value[] {
+    return this.valueInfoList;
+  }
+
+  set valueInfo(values: readonly Value[]) {
+    this.valueInfoList.splice(0, this.valueInfoList.length, ...values);
+  }
+
+  /**
+   * A counter that grows with every change to the graph, its subgraphs, their nodes or values (structure,
+   * attributes, shapes, types, initializers): equal revisions mean nothing changed in between.
+   */
+  get revision(): number {
+    return this.rev;
+  }
+
+  /** Records a change (called by Node and Value on every edit; passes that edit through them need not call it). */
+  touch(): void {
+    for (let g: Graph | undefined = this; g; g = g.parent) g.rev++;
+  }
+
+  /** Whether `v` is one of this graph's inputs, in constant time. */
+  hasInput(v: Value): boolean {
+    return (this.inputSet ??= new Set(this.inputList)).has(v);
+  }
+
+  /** Whether `v` is one of this graph's outputs, in constant time. */
+  hasOutput(v: Value): boolean {
+    return (this.outputSet ??= new Set(this.outputList)).has(v);
   }
 
   /** The value of that name in this graph or an enclosing one. */
@@ -93,8 +159,7 @@ export class Graph {
       node.setOutputs([]);
     }
     const kept = this.nodes.filter((n) => !set.has(n));
-    this.nodes.length = 0;
-    this.nodes.push(...kept);
+    this.nodes.splice(0, this.nodes.length, ...kept);
   }
 
   /**
@@ -106,15 +171,14 @@ export class Graph {
       if (!allowGraphOutput) fail(`cannot replace '${from.name}': it is a graph output`);
       this.outputs = this.outputs.map((v) => (v === from ? to : v));
     }
-    for (const { node, index } of [...from.uses()]) node.setInput(index, to);
+    for (const { node, index } of from.uses()) node.setInput(index, to);
   }
 
   /** Reorders `nodes` so every value is produced before it is used (stable). Throws a UserError on a cycle. */
   topologicalSort(): void {
     const { order, cyclic } = dependencyOrder(this);
     if (cyclic > 0) fail(`graph '${this.name}' has a cycle: ${cyclic} nodes can never run`);
-    this.nodes.length = 0;
-    this.nodes.push(...order);
+    this.nodes.splice(0, this.nodes.length, ...order);
   }
 
   /** Removes nodes none of whose outputs reach a graph output (nodes inside subgraphs count as uses). */
@@ -153,6 +217,25 @@ export class Graph {
       for (const gs of n.subgraphs.values()) for (const g of gs) yield* g.allNodes();
     }
   }
+}
+
+/**
+ * An array that calls `changed` after every write to it (element, length, or any mutating method), and reads as a
+ * plain array.
+ */
+function watched<T>(changed: () => void): T[] {
+  return new Proxy<T[]>([], {
+    set(target, key, value) {
+      const ok = Reflect.set(target, key, value);
+      changed();
+      return ok;
+    },
+    deleteProperty(target, key) {
+      const ok = Reflect.deleteProperty(target, key);
+      changed();
+      return ok;
+    },
+  });
 }
 
 /** A node's inputs plus the outer-scope values its subgraphs read. */

@@ -5,7 +5,7 @@ import { inferShapes } from '../../ir/shapeInference.js';
 import { NodeContext, type ModelFacts } from './context.js';
 import { memberChain } from './format.js';
 import { formGroups, type ChannelGroup } from './groups.js';
-import { ruleFor } from './rules/index.js';
+import { ruleOf } from './rules/index.js';
 import { AnalysisState, type Labels } from './state.js';
 
 /** Everything the rewrite needs: the groups, and the per-class facts behind them (labels are class ids). */
@@ -46,7 +46,7 @@ function fingerprint(model: Model): string {
 
 function run(model: Model): Analysis {
   const { constants } = inferShapes(model);
-  const facts: ModelFacts = { opset: model.opsetVersion, constants };
+  const facts: ModelFacts = { opset: model.opsetVersion, constants, ruleFor: ruleOf };
   const st = new AnalysisState();
   const graph = model.graph;
   for (const node of dependencyOrder(graph).order) visit(st, facts, node);
@@ -66,7 +66,7 @@ function visit(st: AnalysisState, facts: ModelFacts, node: Node): void {
     for (const v of nodeInputsDeep(node)) for (const l of st.axesOf(v)?.values() ?? []) st.block(l, `${ctx.where}: control flow (${node.opType}) uses these channels`);
     return;
   }
-  const rule = ruleFor(node.domain, node.opType);
+  const rule = ruleOf(node);
   if (!rule) {
     const op = node.domain && node.domain !== 'ai.onnx' ? `${node.domain}.${node.opType}` : node.opType;
     ctx.declineAll(`op ${op} (node '${node.label}') is not in the rule table`);
@@ -105,7 +105,6 @@ function canonicalize(st: AnalysisState): number {
   }
   for (const b of st.blocks) fix(b.labels);
   for (const t of st.touches) fix(t.labels);
-  for (const d of st.deferred) { fix(d.a); fix(d.b); }
   return ids.size;
 }
 

@@ -4,4 +4,4 @@ export type { ChannelGroup, ProducerChannels } from './groups.js';
 export { formatGroup, formatGroups, groupsToJson, type GroupJson } from './format.js';
 export { CHANNEL_RULES, type ChannelRule } from './rules/index.js';
 export { pruneChannels, type KeepSpec } from '../pruneChannels.js';
-export { channelVectors, type ChannelVectors } from '../channelVectors.js';
+export { channelVectors, type ProducerRows } from '../channelVectors.js';

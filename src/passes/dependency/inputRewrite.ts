@@ -51,8 +51,13 @@ export function planInputEdits(graph: Graph, opset: number, edits: readonly Edit
         plans.push(() => replaceInput(graph, e.node, e.input, vector, DataType.INT64));
         break;
       }
-      default:
+      case 'slice':
+        // Constant slices are planned by constantRewrite.ts.
         break;
+      default: {
+        const unhandled: never = e;
+        throw new Error(`internal: edit ${(unhandled as Edit).kind} has no rewrite`);
+      }
     }
   }
   for (const [node, b] of bounds) {
@@ -141,7 +146,7 @@ function freezeShape(graph: Graph, node: Node, axes: Map<number, Labels>, kept: 
     original[a - start] = labels.length;
   }
   if (!changed.length) return undefined;
-  const users = [...out.uses()];
+  const users = out.uses();
   const name = (base: string) => graph.freshName(`${out.name}_${base}`);
   return () => {
     let frozen: Value;
