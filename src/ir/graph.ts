@@ -8,8 +8,11 @@ import { Value } from './value.js';
  * A computation graph: nodes in a (topological, after `topologicalSort`) order, graph inputs and outputs,
  * initializers, and the values they connect. Subgraphs (If/Loop/Scan bodies) have a `parent` and see its values.
  *
- * The lists are plain arrays to read, and every write to them (index, push, splice, reassignment) is seen: it bumps
- * `revision`, and keeps the input/output sets behind `Value.isGraphInput()` / `isGraphOutput()` current.
+ * The input, output, initializer and value_info lists are plain arrays to read, and every write to them (index, push,
+ * splice, reassignment) is seen: it bumps `revision`, and keeps the input/output sets behind `Value.isGraphInput()`
+ * / `isGraphOutput()` current. `nodes` is a raw array (passes iterate it constantly): a node joins or leaves the
+ * graph through `addNode` / `removeNodes`, or is wired with `Node.setInputs` / `setOutputs`, which record the change;
+ * reordering it changes nothing the graph computes.
  */
 export class Graph {
   name: string;
@@ -23,11 +26,14 @@ export class Graph {
   private rev = 0;
   private inputSet: Set<Value> | undefined;
   private outputSet: Set<Value> | undefined;
-  private readonly nodeList = watched<Node>(() => this.touch());
-  private readonly inputList = watched<Value>(() => { this.inputSet = undefined; this.touch(); });
-  private readonly outputList = watched<Value>(() => { this.outputSet = undefined; this.touch(); });
-  private readonly initializerList = watched<Value>(() => this.touch());
-  private readonly valueInfoList = watched<Value>(() => this.touch());
+  private readonly nodeItems: Node[] = [];
+  // The input and output lists are kept twice: the raw array Graph reads, and the watched view everyone gets.
+  private readonly inputItems: Value[] = [];
+  private readonly outputItems: Value[] = [];
+  private readonly inputList = watched(this.inputItems, () => { this.inputSet = undefined; this.touch(); });
+  private readonly outputList = watched(this.outputItems, () => { this.outputSet = undefined; this.touch(); });
+  private readonly initializerList = watched<Value>([], () => this.touch());
+  private readonly valueInfoList = watched<Value>([], () => this.touch());
 
   constructor(init: { name?: string; parent?: Graph; proto?: GraphProto } = {}) {
     this.name = init.name ?? '';
@@ -37,7 +43,7 @@ export class Graph {
 
   /** Nodes in stored order. */
   get nodes(): Node[] {
-    return this.nodeList;
+    return this.nodeItems;
   }
 
   get inputs(): Value[] {
@@ -89,12 +95,12 @@ export class Graph {
 
   /** Whether `v` is one of this graph's inputs, in constant time. */
   hasInput(v: Value): boolean {
-    return (this.inputSet ??= new Set(this.inputList)).has(v);
+    return (this.inputSet ??= new Set(this.inputItems)).has(v);
   }
 
   /** Whether `v` is one of this graph's outputs, in constant time. */
   hasOutput(v: Value): boolean {
-    return (this.outputSet ??= new Set(this.outputList)).has(v);
+    return (this.outputSet ??= new Set(this.outputItems)).has(v);
   }
 
   /** The value of that name in this graph or an enclosing one. */
@@ -138,15 +144,17 @@ export class Graph {
     const node = new Node(this, opType, { name: init.name ?? '', domain: init.domain ?? '' });
     node.setInputs(inputs);
     node.setOutputs(outputNames.map((n) => this.value(this.freshName(n))));
-    const at = init.before ? this.nodes.indexOf(init.before) : -1;
-    if (at >= 0) this.nodes.splice(at, 0, node);
-    else this.nodes.push(node);
+    const at = init.before ? this.nodeItems.indexOf(init.before) : -1;
+    if (at >= 0) this.nodeItems.splice(at, 0, node);
+    else this.nodeItems.push(node);
+    this.touch();
     return node;
   }
 
   /** Removes nodes (safe to call while iterating over a copy of `nodes`); their outputs must be unused. */
   removeNodes(toRemove: Iterable<Node>): void {
     const set = new Set(toRemove);
+    if (!set.size) return;
     for (const node of set) {
       for (const out of node.outputs) {
         if (out && (out.uses().some((u) => !set.has(u.node)) || out.isGraphOutput()))
@@ -158,8 +166,9 @@ export class Graph {
       for (const out of node.outputs) if (out) this.values.delete(out.name);
       node.setOutputs([]);
     }
-    const kept = this.nodes.filter((n) => !set.has(n));
-    this.nodes.splice(0, this.nodes.length, ...kept);
+    const kept = this.nodeItems.filter((n) => !set.has(n));
+    this.nodeItems.splice(0, this.nodeItems.length, ...kept);
+    this.touch();
   }
 
   /**
@@ -202,12 +211,16 @@ export class Graph {
     return removed;
   }
 
-  /** Removes an initializer or an unused value from the graph's tables. */
-  deleteValue(v: Value): void {
-    if (v.uses().length || v.producer()) throw new Error(`value '${v.name}' is still connected`);
-    this.values.delete(v.name);
-    this.initializers = this.initializers.filter((x) => x !== v);
-    this.valueInfo = this.valueInfo.filter((x) => x !== v);
+  /** Removes initializers or unused values from the graph's tables. */
+  deleteValues(values: Iterable<Value>): void {
+    const gone = new Set(values);
+    if (!gone.size) return;
+    for (const v of gone) {
+      if (v.uses().length || v.producer()) throw new Error(`value '${v.name}' is still connected`);
+      this.values.delete(v.name);
+    }
+    this.initializers = this.initializers.filter((x) => !gone.has(x));
+    this.valueInfo = this.valueInfo.filter((x) => !gone.has(x));
   }
 
   /** Iterates this graph's nodes and, depth first, the nodes of every subgraph. */
@@ -219,12 +232,55 @@ export class Graph {
   }
 }
 
+/** A structural copy of a graph and the correspondence of its nodes and values to the original's. */
+export interface GraphCopy {
+  readonly graph: Graph;
+  readonly nodes: Map<Node, Node>;
+  readonly values: Map<Value, Value>;
+}
+
+/**
+ * A copy of the graph's structure, for trial rewrites that must not touch the original: new Graph, Node and Value
+ * objects (names, types, shapes, attributes, subgraphs), sharing the tensors (passes replace an initializer's tensor,
+ * they never edit one in place).
+ */
+export function cloneGraph(graph: Graph): GraphCopy {
+  const nodes = new Map<Node, Node>();
+  const values = new Map<Value, Value>();
+  const copyInto = (g: Graph, parent: Graph | undefined): Graph => {
+    const c = new Graph({ name: g.name, ...(parent ? { parent } : {}), ...(g.proto ? { proto: g.proto } : {}) });
+    for (const v of g.allValues()) {
+      const w = c.value(v.name);
+      w.elemType = v.elemType;
+      w.shape = v.shape ? [...v.shape] : undefined;
+      w.initializer = v.initializer;
+      w.infoProto = v.infoProto;
+      values.set(v, w);
+    }
+    const map = (v: Value | null) => (v ? values.get(v) ?? null : null);
+    c.inputs = g.inputs.map((v) => values.get(v)!);
+    c.outputs = g.outputs.map((v) => values.get(v)!);
+    c.initializers = g.initializers.map((v) => values.get(v)!);
+    c.valueInfo = g.valueInfo.map((v) => values.get(v)!);
+    for (const n of g.nodes) {
+      const m = new Node(c, n.opType, { domain: n.domain, name: n.name, attributes: [...n.attributes], ...(n.proto ? { proto: n.proto } : {}) });
+      for (const [attr, subs] of n.subgraphs) m.subgraphs.set(attr, subs.map((s) => copyInto(s, c)));
+      m.setInputs(n.inputs.map(map));
+      m.setOutputs(n.outputs.map(map));
+      c.nodes.push(m);
+      nodes.set(n, m);
+    }
+    return c;
+  };
+  return { graph: copyInto(graph, undefined), nodes, values };
+}
+
 /**
  * An array that calls `changed` after every write to it (element, length, or any mutating method), and reads as a
  * plain array.
  */
-function watched<T>(changed: () => void): T[] {
-  return new Proxy<T[]>([], {
+function watched<T>(items: T[], changed: () => void): T[] {
+  return new Proxy<T[]>(items, {
     set(target, key, value) {
       const ok = Reflect.set(target, key, value);
       changed();
