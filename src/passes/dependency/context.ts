@@ -111,11 +111,19 @@ export class NodeContext {
     return this.st.fresh(n);
   }
 
-  /** Sets the labels of an output axis and records the node as a link in the chain. */
+  /**
+   * Sets the labels of an output axis and records the node as a link in the chain. Labels that do not fit the axis
+   * (a rule that misdescribes its op) are declined there instead.
+   */
   setOut(o: number, axis: number, labels: Labels, role: Role = 'through'): void {
     this.handled.add(labels);
     const v = this.output(o);
     if (!v) return;
+    const d = v.shape?.[axis];
+    if (v.shape && (d === undefined || (typeof d === 'number' && d !== labels.length))) {
+      this.st.block(labels, `${this.where}: ${labels.length} channels arrive on output ${o} axis ${axis}, which has ${d ?? 'no'} positions`);
+      return;
+    }
     this.st.set(v, axis, labels);
     this.touch(role, labels);
   }

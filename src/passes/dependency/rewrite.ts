@@ -26,7 +26,7 @@ export interface RewriteTarget {
 }
 
 export interface PlannedRewrite {
-  /** The pruned shape of every tracked value (values of the target graph), as the engine predicts it. */
+  /** The pruned shape of every value that loses channels (values of the target graph), as the engine predicts it. */
   readonly newShapes: ReadonlyMap<Value, Dim[]>;
   /** Changes the target graph: slices constants, rewrites attributes and shape vectors, drops what became dead. */
   readonly apply: () => void;
@@ -59,7 +59,7 @@ export function planRewrite(st: AnalysisState, keepClass: Uint8Array, target: Re
     for (const [axis, labels] of axes) {
       const n = kept(labels).length;
       if (n === 0) fail(`pruning would leave '${v.name}' with no channels on axis ${axis}: keep at least one unit of each set in the group's nonEmpty list`);
-      if (!v.shape || axis >= v.shape.length) continue;
+      if (n === labels.length || !v.shape || axis >= v.shape.length) continue;
       const shape = newShapes.get(v) ?? [...v.shape];
       shape[axis] = n;
       newShapes.set(v, shape);

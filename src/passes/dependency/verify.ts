@@ -4,7 +4,7 @@ import { Model } from '../../ir/model.js';
 import type { Node } from '../../ir/node.js';
 import { inferShapes } from '../../ir/shapeInference.js';
 import { MAX_FOLD } from '../../ir/shapes/context.js';
-import type { Dim, Value } from '../../ir/value.js';
+import type { Dim, Shape, Value } from '../../ir/value.js';
 import { RewriteGap } from './gap.js';
 import type { ChannelGroup } from './groups.js';
 import { planRewrite } from './rewrite.js';
@@ -21,9 +21,13 @@ type Trial = { ok: true } | { ok: false; at: Node[]; reason: string };
  * The prunable groups whose pruning the engine cannot show to be consistent, with why. A trial rewrite (every third
  * unit of each group removed, on a structural copy of the model, big weights sliced as dims only) is checked by
  * shape inference: every node output must get the shape the engine predicts (the pruned shape of a tracked value,
- * the original one of any other). Where inference disagrees, or an edit cannot be carried out, the groups touching
+ * the unpruned one of any other). Where inference disagrees, or an edit cannot be carried out, the groups touching
  * the first node that goes wrong are declined and the trial is repeated; a disagreement no node explains is narrowed
  * down by halving the set of groups. Nothing of the model is modified.
+ *
+ * "The unpruned shape" is the model's own until a trial fails; from then on it is what inference finds on the
+ * unpruned copy, so that a value_info inference disagrees with anyway is not blamed on a group (for tracked values
+ * the prediction stays the engine's: a group whose prediction inference will not confirm is declined).
  */
 export function unprovenGroups(model: Model, st: AnalysisState, groups: readonly ChannelGroup[], classCount: number, classGroup: Int32Array): Map<number, string> {
   const declined = new Map<number, string>();
@@ -33,11 +37,16 @@ export function unprovenGroups(model: Model, st: AnalysisState, groups: readonly
     for (const n of nodes) for (const l of labelsAt(n)) for (const c of l) if (classGroup[c]! >= 0) out.add(classGroup[c]!);
     return out;
   };
-  const trial = (ids: readonly number[]): Trial => trialRewrite(model, st, trialKeep(groups, ids, classCount));
+  let unpruned: ReadonlyMap<Value, Shape | undefined> | undefined;
+  const trial = (ids: readonly number[]): Trial => trialRewrite(model, st, trialKeep(groups, ids, classCount), unpruned);
 
   let candidates = groups.filter((g) => g.prunable).map((g) => g.id);
   while (candidates.length) {
-    const result = trial(candidates);
+    let result = trial(candidates);
+    if (!result.ok && !unpruned) {
+      unpruned = inferredShapes(model);
+      result = trial(candidates);
+    }
     if (result.ok) break;
     const touching = groupsAt(result.at);
     let culprits = candidates.filter((id) => touching.has(id));
@@ -81,8 +90,22 @@ function trialKeep(groups: readonly ChannelGroup[], ids: readonly number[], clas
   return keepClass;
 }
 
-/** Rewrites a structural copy of the model and compares what shape inference finds with the engine's prediction. */
-function trialRewrite(model: Model, st: AnalysisState, keepClass: Uint8Array): Trial {
+/** What shape inference finds for every value of the model, computed on a copy (the model's own if it fails). */
+function inferredShapes(model: Model): Map<Value, Shape | undefined> {
+  const copy = cloneGraph(model.graph);
+  try {
+    inferShapes(new Model(model.proto, copy.graph, model.baseDir), { overwrite: true });
+    return new Map([...copy.values].map(([o, c]) => [o, c.shape]));
+  } catch {
+    return new Map([...copy.values].map(([o]) => [o, o.shape]));
+  }
+}
+
+/**
+ * Rewrites a structural copy of the model and compares what shape inference finds with the engine's prediction;
+ * values the rewrite does not track must keep their `unpruned` shape (default: the model's).
+ */
+function trialRewrite(model: Model, st: AnalysisState, keepClass: Uint8Array, unpruned?: ReadonlyMap<Value, Shape | undefined>): Trial {
   const copy = cloneGraph(model.graph);
   const scratch = new Model(model.proto, copy.graph, model.baseDir);
   let newShapes: ReadonlyMap<Value, Dim[]>;
@@ -112,7 +135,7 @@ function trialRewrite(model: Model, st: AnalysisState, keepClass: Uint8Array): T
     const upstream = c.inputs.some((v) => v && wrong.has(v));
     c.outputs.forEach((cv, i) => {
       const ov = o.outputs[i];
-      const want = cv && ov ? newShapes.get(cv) ?? ov.shape : undefined;
+      const want = cv && ov ? newShapes.get(cv) ?? (unpruned ? unpruned.get(ov) : ov.shape) : undefined;
       if (!cv || !want || !cv.shape || !disagree(want, cv.shape)) return;
       wrong.add(cv);
       if (upstream) return;
