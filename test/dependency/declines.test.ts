@@ -13,7 +13,7 @@ import { encodeModel } from '../../src/ir/save.js';
 import { inferShapes } from '../../src/ir/shapeInference.js';
 import type { Value } from '../../src/ir/value.js';
 import { analyze } from '../../src/passes/dependency/analyze.js';
-import { CHANNEL_RULES, registerChannelRule } from '../../src/passes/dependency/rules/index.js';
+import { CHANNEL_RULES, registerChannelRule } from '../../src/index.js';
 import { pruneChannels } from '../../src/passes/pruneChannels.js';
 import { maskedReference } from './helpers/maskedReference.js';
 import { TOLERANCE } from './helpers/oracle.js';
@@ -97,45 +97,59 @@ describe('declined, never an internal error', () => {
   });
 });
 
-describe('registerChannelRule: a custom-domain elementwise op', () => {
-  /** conv → com.example.Swish → conv → conv; Swish is x·sigmoid(x), which onnxruntime runs once lowered. */
-  function swishModel(): Model {
+describe('registerChannelRule: custom-domain ops', () => {
+  /** conv → com.example.Swish → com.example.ChannelScale(·, s) → conv → conv, with declared output shapes. */
+  function customModel(): Model {
     const { b, op, conv } = graph();
-    const x = b.input('x', [1, 3, 5, 5]);
-    const h = conv('c1', x, 3, 7);
-    // Shape inference has no rule for the op: its output is declared, as exporters do.
-    const s = op('swish', 'Swish', [h], {}, 'com.example');
-    s.shape = [1, 7, 5, 5];
-    s.elemType = DataType.FLOAT;
-    b.graph.valueInfo.push(s);
+    const custom = (name: string, type: string, inputs: Value[]) => {
+      // Shape inference has no rule for these ops: their outputs are declared, as exporters do.
+      const v = op(name, type, inputs, {}, 'com.example');
+      v.shape = [1, 7, 5, 5];
+      v.elemType = DataType.FLOAT;
+      b.graph.valueInfo.push(v);
+      return v;
+    };
+    const h = conv('c1', b.input('x', [1, 3, 5, 5]), 3, 7);
+    const s = custom('scale', 'ChannelScale', [custom('swish', 'Swish', [h]), b.weight('s', [7, 1, 1])]);
     b.output(conv('c3', conv('c2', s, 7, 6), 6, 2));
     return b.build();
   }
 
-  /** The custom op replaced by what it computes: Mul(x, Sigmoid(x)). */
+  /** The custom ops replaced by what they compute: Swish = Mul(x, Sigmoid(x)), ChannelScale = Mul(x, s). */
   function lowered(bytes: Uint8Array): Uint8Array {
     const m = decodeModel(bytes);
-    const node = m.graph.nodes.find((n) => n.domain === 'com.example')!;
-    const x = node.input(0)!;
-    const sig = m.graph.addNode('Sigmoid', [x], ['swish_sigmoid'], { before: node });
-    node.domain = '';
-    node.opType = 'Mul';
-    node.setInputs([x, sig.output(0)]);
+    for (const node of m.graph.nodes.filter((n) => n.domain === 'com.example')) {
+      const x = node.input(0)!;
+      const other = node.opType === 'Swish' ? m.graph.addNode('Sigmoid', [x], ['swish_sigmoid'], { before: node }).output(0) : node.input(1)!;
+      node.domain = '';
+      node.opType = 'Mul';
+      node.setInputs([x, other]);
+    }
     inferShapes(m);
     return encodeModel(m);
   }
 
-  it('declines the groups through the op until a rule is registered; then prunes through it and matches the masked original', async () => {
-    const bytes = encodeModel(swishModel());
+  it('decline the groups through them until rules are registered (the README example); then prune and match the masked original', async () => {
+    const bytes = encodeModel(customModel());
     expect(analyze(decodeModel(bytes))[0]!.reason).toBe("op com.example.Swish (node 'swish') is not in the rule table");
 
     unregister.push(registerChannelRule('com.example', 'Swish', CHANNEL_RULES.Relu!));
+    unregister.push(registerChannelRule('com.example', 'ChannelScale', {
+      does: 'per-channel scale: channels pass, the scale vector is sliced',
+      apply: (ctx) => {
+        const c = ctx.axes(0)?.get(1);
+        if (!c) return;
+        ctx.slice(1, 0, c);
+        ctx.passAll(0);
+      },
+    }));
     const model = decodeModel(bytes);
     const groups = analyze(model);
     expect(shapeOf(groups)).toEqual(['c1:7', 'c2:6', 'c3:2!']);
     const keep = randomKeep(groups, 0.4, 5);
     pruneChannels(model, keep);
-    expect(model.graph.nodes.find((n) => n.opType === 'Swish')!.output(0).shape).toEqual([1, 4, 5, 5]);
+    expect(model.graph.nodes.filter((n) => n.domain === 'com.example').map((n) => n.output(0).shape)).toEqual([[1, 4, 5, 5], [1, 4, 5, 5]]);
+    expect(model.graph.initializers.find((v) => v.name === 's')!.initializer!.dims).toEqual([4, 1, 1]);
 
     const original = lowered(bytes);
     const feeds = randomFeeds(decodeModel(original), 2);
