@@ -11,11 +11,12 @@ export { UserError } from './ir/errors.js';
 export { inferShapes, type ShapeInferenceOptions, type ShapeInferenceResult } from './ir/shapeInference.js';
 export { modelStats, type ModelStats, type NodeStats, type ValueSummary } from './ir/stats.js';
 export * from './train/index.js';
+// The dependency engine, with its extension point `registerChannelRule` (see src/passes/dependency/README.md).
 export * from './passes/dependency/index.js';
 export { centralityPrune, DEFAULT_PRUNE_OPTIONS, type CentralityPruneOptions, type PruneReport, type GroupReport, type Scope } from './passes/centralityPrune.js';
 export {
   channelSimilarityGraph, eigenvectorCentrality, degreeCentrality, l1Norm, l2Norm, randomScores, selectKeep, scoreChannels,
-  SCORING_METHODS, type ScoringMethod, type CentralityResult, type SimilarityGraph,
+  SCORING_METHODS, type ScoringMethod, type CentralityResult, type SimilarityGraph, type UnitVectors,
 } from './passes/scoring/index.js';
 export * from './runtime/index.js';
 export * from './report/index.js';

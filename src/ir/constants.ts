@@ -1,4 +1,3 @@
-import { DataType } from './dtype.js';
 import type { Node } from './node.js';
 import { Tensor } from './tensor.js';
 import type { Value } from './value.js';
@@ -65,9 +64,4 @@ export function constantNodeTensor(node: Node): Tensor | undefined {
     }
   }
   return undefined;
-}
-
-/** Element type a Cast node produces. */
-export function castTarget(node: Node): number {
-  return node.getInt('to', DataType.UNDEFINED);
 }

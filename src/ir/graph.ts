@@ -7,16 +7,15 @@ import { Value } from './value.js';
 /**
  * A computation graph: nodes in a (topological, after `topologicalSort`) order, graph inputs and outputs,
  * initializers, and the values they connect. Subgraphs (If/Loop/Scan bodies) have a `parent` and see its values.
+ *
+ * The input, output, initializer and value_info lists are plain arrays to read, and every write to them (index, push,
+ * splice, reassignment) is seen: it bumps `revision`, and keeps the input/output sets behind `Value.isGraphInput()`
+ * / `isGraphOutput()` current. `nodes` is a raw array (passes iterate it constantly): a node joins or leaves the
+ * graph through `addNode` / `removeNodes`, or is wired with `Node.setInputs` / `setOutputs`, which record the change;
+ * reordering it changes nothing the graph computes.
  */
 export class Graph {
   name: string;
-  readonly nodes: Node[] = [];
-  inputs: Value[] = [];
-  outputs: Value[] = [];
-  /** Initializer values in file order. */
-  initializers: Value[] = [];
-  /** Values that had a value_info entry, in file order. */
-  valueInfo: Value[] = [];
   /** The input / output entries read from the file, written back unchanged while the value's type agrees. */
   readonly inputProtos = new Map<Value, ValueInfoProto>();
   readonly outputProtos = new Map<Value, ValueInfoProto>();
@@ -24,11 +23,84 @@ export class Graph {
   /** The GraphProto read from the file: keeps doc_string, sparse initializers, annotations and unknown fields. */
   readonly proto: GraphProto | undefined;
   private readonly values = new Map<string, Value>();
+  private rev = 0;
+  private inputSet: Set<Value> | undefined;
+  private outputSet: Set<Value> | undefined;
+  private readonly nodeItems: Node[] = [];
+  // The input and output lists are kept twice: the raw array Graph reads, and the watched view everyone gets.
+  private readonly inputItems: Value[] = [];
+  private readonly outputItems: Value[] = [];
+  private readonly inputList = watched(this.inputItems, () => { this.inputSet = undefined; this.touch(); });
+  private readonly outputList = watched(this.outputItems, () => { this.outputSet = undefined; this.touch(); });
+  private readonly initializerList = watched<Value>([], () => this.touch());
+  private readonly valueInfoList = watched<Value>([], () => this.touch());
 
   constructor(init: { name?: string; parent?: Graph; proto?: GraphProto } = {}) {
     this.name = init.name ?? '';
     this.parent = init.parent;
     this.proto = init.proto;
+  }
+
+  /** Nodes in stored order. */
+  get nodes(): Node[] {
+    return this.nodeItems;
+  }
+
+  get inputs(): Value[] {
+    return this.inputList;
+  }
+
+  set inputs(values: readonly Value[]) {
+    this.inputList.splice(0, this.inputList.length, ...values);
+  }
+
+  get outputs(): Value[] {
+    return this.outputList;
+  }
+
+  set outputs(values: readonly Value[]) {
+    this.outputList.splice(0, this.outputList.length, ...values);
+  }
+
+  /** Initializer values in file order. */
+  get initializers(): Value[] {
+    return this.initializerList;
+  }
+
+  set initializers(values: readonly Value[]) {
+    this.initializerList.splice(0, this.initializerList.length, ...values);
+  }
+
+  /** Values that had a value_info entry, in file order. */
+  get valueInfo(): Value[] {
+    return this.valueInfoList;
+  }
+
+  set valueInfo(values: readonly Value[]) {
+    this.valueInfoList.splice(0, this.valueInfoList.length, ...values);
+  }
+
+  /**
+   * A counter that grows with every change to the graph, its subgraphs, their nodes or values (structure,
+   * attributes, shapes, types, initializers): equal revisions mean nothing changed in between.
+   */
+  get revision(): number {
+    return this.rev;
+  }
+
+  /** Records a change (called by Node and Value on every edit; passes that edit through them need not call it). */
+  touch(): void {
+    for (let g: Graph | undefined = this; g; g = g.parent) g.rev++;
+  }
+
+  /** Whether `v` is one of this graph's inputs, in constant time. */
+  hasInput(v: Value): boolean {
+    return (this.inputSet ??= new Set(this.inputItems)).has(v);
+  }
+
+  /** Whether `v` is one of this graph's outputs, in constant time. */
+  hasOutput(v: Value): boolean {
+    return (this.outputSet ??= new Set(this.outputItems)).has(v);
   }
 
   /** The value of that name in this graph or an enclosing one. */
@@ -72,15 +144,17 @@ export class Graph {
     const node = new Node(this, opType, { name: init.name ?? '', domain: init.domain ?? '' });
     node.setInputs(inputs);
     node.setOutputs(outputNames.map((n) => this.value(this.freshName(n))));
-    const at = init.before ? this.nodes.indexOf(init.before) : -1;
-    if (at >= 0) this.nodes.splice(at, 0, node);
-    else this.nodes.push(node);
+    const at = init.before ? this.nodeItems.indexOf(init.before) : -1;
+    if (at >= 0) this.nodeItems.splice(at, 0, node);
+    else this.nodeItems.push(node);
+    this.touch();
     return node;
   }
 
   /** Removes nodes (safe to call while iterating over a copy of `nodes`); their outputs must be unused. */
   removeNodes(toRemove: Iterable<Node>): void {
     const set = new Set(toRemove);
+    if (!set.size) return;
     for (const node of set) {
       for (const out of node.outputs) {
         if (out && (out.uses().some((u) => !set.has(u.node)) || out.isGraphOutput()))
@@ -92,9 +166,9 @@ export class Graph {
       for (const out of node.outputs) if (out) this.values.delete(out.name);
       node.setOutputs([]);
     }
-    const kept = this.nodes.filter((n) => !set.has(n));
-    this.nodes.length = 0;
-    this.nodes.push(...kept);
+    const kept = this.nodeItems.filter((n) => !set.has(n));
+    this.nodeItems.splice(0, this.nodeItems.length, ...kept);
+    this.touch();
   }
 
   /**
@@ -106,15 +180,14 @@ export class Graph {
       if (!allowGraphOutput) fail(`cannot replace '${from.name}': it is a graph output`);
       this.outputs = this.outputs.map((v) => (v === from ? to : v));
     }
-    for (const { node, index } of [...from.uses()]) node.setInput(index, to);
+    for (const { node, index } of from.uses()) node.setInput(index, to);
   }
 
   /** Reorders `nodes` so every value is produced before it is used (stable). Throws a UserError on a cycle. */
   topologicalSort(): void {
     const { order, cyclic } = dependencyOrder(this);
     if (cyclic > 0) fail(`graph '${this.name}' has a cycle: ${cyclic} nodes can never run`);
-    this.nodes.length = 0;
-    this.nodes.push(...order);
+    this.nodes.splice(0, this.nodes.length, ...order);
   }
 
   /** Removes nodes none of whose outputs reach a graph output (nodes inside subgraphs count as uses). */
@@ -138,12 +211,16 @@ export class Graph {
     return removed;
   }
 
-  /** Removes an initializer or an unused value from the graph's tables. */
-  deleteValue(v: Value): void {
-    if (v.uses().length || v.producer()) throw new Error(`value '${v.name}' is still connected`);
-    this.values.delete(v.name);
-    this.initializers = this.initializers.filter((x) => x !== v);
-    this.valueInfo = this.valueInfo.filter((x) => x !== v);
+  /** Removes initializers or unused values from the graph's tables. */
+  deleteValues(values: Iterable<Value>): void {
+    const gone = new Set(values);
+    if (!gone.size) return;
+    for (const v of gone) {
+      if (v.uses().length || v.producer()) throw new Error(`value '${v.name}' is still connected`);
+      this.values.delete(v.name);
+    }
+    this.initializers = this.initializers.filter((x) => !gone.has(x));
+    this.valueInfo = this.valueInfo.filter((x) => !gone.has(x));
   }
 
   /** Iterates this graph's nodes and, depth first, the nodes of every subgraph. */
@@ -153,6 +230,68 @@ export class Graph {
       for (const gs of n.subgraphs.values()) for (const g of gs) yield* g.allNodes();
     }
   }
+}
+
+/** A structural copy of a graph and the correspondence of its nodes and values to the original's. */
+export interface GraphCopy {
+  readonly graph: Graph;
+  readonly nodes: Map<Node, Node>;
+  readonly values: Map<Value, Value>;
+}
+
+/**
+ * A copy of the graph's structure, for trial rewrites that must not touch the original: new Graph, Node and Value
+ * objects (names, types, shapes, attributes, subgraphs), sharing the tensors (passes replace an initializer's tensor,
+ * they never edit one in place).
+ */
+export function cloneGraph(graph: Graph): GraphCopy {
+  const nodes = new Map<Node, Node>();
+  const values = new Map<Value, Value>();
+  const copyInto = (g: Graph, parent: Graph | undefined): Graph => {
+    const c = new Graph({ name: g.name, ...(parent ? { parent } : {}), ...(g.proto ? { proto: g.proto } : {}) });
+    for (const v of g.allValues()) {
+      const w = c.value(v.name);
+      w.elemType = v.elemType;
+      w.shape = v.shape ? [...v.shape] : undefined;
+      w.initializer = v.initializer;
+      w.infoProto = v.infoProto;
+      values.set(v, w);
+    }
+    const map = (v: Value | null) => (v ? values.get(v) ?? null : null);
+    c.inputs = g.inputs.map((v) => values.get(v)!);
+    c.outputs = g.outputs.map((v) => values.get(v)!);
+    c.initializers = g.initializers.map((v) => values.get(v)!);
+    c.valueInfo = g.valueInfo.map((v) => values.get(v)!);
+    for (const n of g.nodes) {
+      const m = new Node(c, n.opType, { domain: n.domain, name: n.name, attributes: [...n.attributes], ...(n.proto ? { proto: n.proto } : {}) });
+      for (const [attr, subs] of n.subgraphs) m.subgraphs.set(attr, subs.map((s) => copyInto(s, c)));
+      m.setInputs(n.inputs.map(map));
+      m.setOutputs(n.outputs.map(map));
+      c.nodes.push(m);
+      nodes.set(n, m);
+    }
+    return c;
+  };
+  return { graph: copyInto(graph, undefined), nodes, values };
+}
+
+/**
+ * An array that calls `changed` after every write to it (element, length, or any mutating method), and reads as a
+ * plain array.
+ */
+function watched<T>(items: T[], changed: () => void): T[] {
+  return new Proxy<T[]>(items, {
+    set(target, key, value) {
+      const ok = Reflect.set(target, key, value);
+      changed();
+      return ok;
+    },
+    deleteProperty(target, key) {
+      const ok = Reflect.deleteProperty(target, key);
+      changed();
+      return ok;
+    },
+  });
 }
 
 /** A node's inputs plus the outer-scope values its subgraphs read. */

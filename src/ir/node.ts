@@ -6,29 +6,69 @@ import type { Value } from './value.js';
 
 /**
  * An operator application. Inputs and outputs are Value references (null for an omitted optional input/output);
- * setting them keeps every Value's use list right.
+ * setting them keeps every Value's use list right. Every change to it counts as a change to its graph (see
+ * `Graph.revision`).
  */
 export class Node {
-  opType: string;
-  domain: string;
-  name: string;
-  /** Attributes in file order; GRAPH attributes' bodies live in `subgraphs` while in the IR. */
-  attributes: AttributeProto[];
   /** Parsed bodies of GRAPH / GRAPHS attributes (If/Loop/Scan), by attribute name. */
   readonly subgraphs = new Map<string, Graph[]>();
   /** The NodeProto read from the file: keeps doc_string, metadata and unknown fields. */
   readonly proto: NodeProto | undefined;
   graph: Graph;
+  private currentOpType: string;
+  private currentDomain: string;
+  private currentName: string;
+  private currentAttributes: AttributeProto[];
   private readonly inputList: (Value | null)[] = [];
   private readonly outputList: (Value | null)[] = [];
 
   constructor(graph: Graph, opType: string, init: { domain?: string; name?: string; attributes?: AttributeProto[]; proto?: NodeProto } = {}) {
     this.graph = graph;
-    this.opType = opType;
-    this.domain = init.domain ?? '';
-    this.name = init.name ?? '';
-    this.attributes = init.attributes ?? [];
+    this.currentOpType = opType;
+    this.currentDomain = init.domain ?? '';
+    this.currentName = init.name ?? '';
+    this.currentAttributes = init.attributes ?? [];
     this.proto = init.proto;
+  }
+
+  get opType(): string {
+    return this.currentOpType;
+  }
+
+  set opType(op: string) {
+    this.currentOpType = op;
+    this.graph.touch();
+  }
+
+  get domain(): string {
+    return this.currentDomain;
+  }
+
+  set domain(d: string) {
+    this.currentDomain = d;
+    this.graph.touch();
+  }
+
+  get name(): string {
+    return this.currentName;
+  }
+
+  set name(n: string) {
+    this.currentName = n;
+    this.graph.touch();
+  }
+
+  /**
+   * Attributes in file order; GRAPH attributes' bodies live in `subgraphs` while in the IR. Replace the array (or
+   * use `setAttr`) to change them: the array itself is never edited in place.
+   */
+  get attributes(): readonly AttributeProto[] {
+    return this.currentAttributes;
+  }
+
+  set attributes(attrs: readonly AttributeProto[]) {
+    this.currentAttributes = [...attrs];
+    this.graph.touch();
   }
 
   get inputs(): readonly (Value | null)[] {
@@ -138,8 +178,8 @@ export class Node {
     else a = kind === 'float'
       ? create(AttributeProtoSchema, { name, type: AttrType.FLOAT, f: value })
       : create(AttributeProtoSchema, { name, type: AttrType.INT, i: BigInt(value) });
-    const i = this.attributes.findIndex((x) => x.name === name);
-    this.attributes = i >= 0 ? this.attributes.map((x, j) => (j === i ? a : x)) : [...this.attributes, a];
+    const i = this.currentAttributes.findIndex((x) => x.name === name);
+    this.attributes = i >= 0 ? this.currentAttributes.map((x, j) => (j === i ? a : x)) : [...this.currentAttributes, a];
   }
 
   toString(): string {

@@ -43,7 +43,7 @@ function nodeToProto(n: Node, writeTensor: TensorWriter): NodeProto {
   if ((n.proto?.opType ?? '') !== n.opType) base.opType = n.opType;
   if ((n.proto?.name ?? '') !== n.name) base.name = n.name;
   if ((n.proto?.domain ?? '') !== n.domain) base.domain = n.domain;
-  base.attribute = n.subgraphs.size === 0 ? n.attributes : n.attributes.map((a) => attributeToProto(a, n, writeTensor));
+  base.attribute = n.subgraphs.size === 0 ? [...n.attributes] : n.attributes.map((a) => attributeToProto(a, n, writeTensor));
   return base;
 }
 

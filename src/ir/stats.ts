@@ -103,23 +103,37 @@ export function nodeStats(n: Node): NodeStats {
   return { node: n.label, op: n.opType, macs, params, batchAssumed };
 }
 
+/**
+ * Multiply-accumulates each element of a Conv / ConvTranspose / Gemm / MatMul node's weight (input 1) takes part in,
+ * for one sample (the leading axis counted as 1): removing k weight elements saves k times this many. Null when a
+ * shape it needs is unknown or the node is none of those.
+ */
+export function macsPerWeightElement(n: Node): number | null {
+  const w = shapeOf(n.input(1));
+  const { macs } = countMacs(n, true);
+  if (macs === null || !w || !w.every((d): d is number => typeof d === 'number')) return null;
+  const numel = w.reduce((p, d) => p * d, 1);
+  return numel > 0 ? macs / numel : null;
+}
+
 interface MacCount { macs: number | null; batchAssumed: boolean }
 const UNKNOWN: MacCount = { macs: null, batchAssumed: false };
 
-function countMacs(n: Node): MacCount {
+/** `perSample`: the leading (batch) dim counts as 1 whatever it is. */
+function countMacs(n: Node, perSample = false): MacCount {
   const w = shapeOf(n.input(1));
   switch (n.opType) {
     case 'Conv': {
       // Y [N, Cout, *spatial] from W [Cout, Cin/group, *kernel]: each output element is a (Cin/group)·k dot product.
       const y = n.outputs[0]?.shape;
       if (!y || !w || y.length !== w.length) return UNKNOWN;
-      return product([y[0]!, w[0]!, ...y.slice(2)], w.slice(1));
+      return product([y[0]!, w[0]!, ...y.slice(2)], w.slice(1), perSample);
     }
     case 'ConvTranspose': {
       // Every input element X [N, Cin, *spatial] scatters into (Cout/group)·k outputs, W [Cin, Cout/group, *kernel].
       const x = n.input(0)?.shape;
       if (!x || !w || x.length !== w.length) return UNKNOWN;
-      return product(x, w.slice(1));
+      return product(x, w.slice(1), perSample);
     }
     case 'Gemm': {
       // Y [M, N] = A [M, K] · B [K, N] (either transposed by transA / transB).
@@ -127,14 +141,14 @@ function countMacs(n: Node): MacCount {
       if (!a || !w || a.length !== 2 || w.length !== 2) return UNKNOWN;
       const [m, k] = n.getInt('transA', 0) ? [a[1]!, a[0]!] : [a[0]!, a[1]!];
       const cols = n.getInt('transB', 0) ? w[0]! : w[1]!;
-      return product([m, cols], [k]);
+      return product([m, cols], [k], perSample);
     }
     case 'MatMul': {
       // Y [...batch, M, N] = A [...batch, M, K] · B [...batch, K, N], numpy broadcasting; 1-D operands lose a dim.
       const a = n.input(0)?.shape;
       const y = n.outputs[0]?.shape;
       if (!a || !y || a.length === 0) return UNKNOWN;
-      return product(y, [a[a.length - 1]!]);
+      return product(y, [a[a.length - 1]!], perSample);
     }
     default:
       return UNKNOWN;
@@ -142,13 +156,14 @@ function countMacs(n: Node): MacCount {
 }
 
 /**
- * The product of `leading` (whose first dim is the batch, counted as 1 when unknown) and `rest`; unknown when any
- * other dim is not a number.
+ * The product of `leading` (whose first dim is the batch, counted as 1 when unknown, or always with `perSample`)
+ * and `rest`; unknown when any other dim is not a number.
  */
-function product(leading: readonly Dim[], rest: readonly Dim[]): MacCount {
+function product(leading: readonly Dim[], rest: readonly Dim[], perSample: boolean): MacCount {
   let batchAssumed = false;
   let p = 1;
   for (const [i, d] of [...leading, ...rest].entries()) {
+    if (i === 0 && leading.length > 0 && perSample) continue;
     if (typeof d === 'number') p *= d;
     else if (i === 0 && leading.length > 0) batchAssumed = true;
     else return UNKNOWN;

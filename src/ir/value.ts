@@ -15,78 +15,121 @@ export interface Use {
 
 /**
  * An SSA value: a graph input, an initializer, or a node output. It knows its producer and every use, so passes
- * walk def-use chains instead of searching names.
+ * walk def-use chains instead of searching names. Every change to it counts as a change to its graph (see
+ * `Graph.revision`).
  */
 export class Value {
-  name: string;
-  /** Element type (TensorProto.DataType); undefined when not known. */
-  elemType: number | undefined;
-  /** Shape when known (rank and dims); undefined when even the rank is unknown. */
-  shape: Shape | undefined;
   /** The value_info / input / output entry it was read from, kept so untouched entries are written back exactly. */
   infoProto: ValueInfoProto | undefined;
-  /** The constant data when this value is an initializer. */
-  initializer: Tensor | undefined;
   readonly graph: Graph;
+  private currentName: string;
+  private currentElemType: number | undefined;
+  private currentShape: Shape | undefined;
+  private currentInitializer: Tensor | undefined;
   private producerNode: Node | undefined;
   private readonly useList: Use[] = [];
 
   constructor(graph: Graph, name: string) {
     this.graph = graph;
-    this.name = name;
-    this.elemType = undefined;
-    this.shape = undefined;
+    this.currentName = name;
+    this.currentElemType = undefined;
+    this.currentShape = undefined;
     this.infoProto = undefined;
-    this.initializer = undefined;
+    this.currentInitializer = undefined;
+  }
+
+  get name(): string {
+    return this.currentName;
+  }
+
+  set name(name: string) {
+    if (name === this.currentName) return;
+    this.currentName = name;
+    this.graph.touch();
+  }
+
+  /** Element type (TensorProto.DataType); undefined when not known. */
+  get elemType(): number | undefined {
+    return this.currentElemType;
+  }
+
+  set elemType(t: number | undefined) {
+    if (t === this.currentElemType) return;
+    this.currentElemType = t;
+    this.graph.touch();
+  }
+
+  /** Shape when known (rank and dims); undefined when even the rank is unknown. Setting equal dims is no change. */
+  get shape(): Shape | undefined {
+    return this.currentShape;
+  }
+
+  set shape(s: Shape | undefined) {
+    const same = s === this.currentShape || (!!s && !!this.currentShape && s.length === this.currentShape.length && s.every((d, i) => d === this.currentShape![i]));
+    this.currentShape = s;
+    if (!same) this.graph.touch();
+  }
+
+  /** The constant data when this value is an initializer. */
+  get initializer(): Tensor | undefined {
+    return this.currentInitializer;
+  }
+
+  set initializer(t: Tensor | undefined) {
+    if (t === this.currentInitializer) return;
+    this.currentInitializer = t;
+    this.graph.touch();
   }
 
   producer(): Node | undefined {
     return this.producerNode;
   }
 
-  /** The consumers, as (node, input index) pairs; a node using the value twice appears twice. */
+  /**
+   * The consumers, as (node, input index) pairs; a node using the value twice appears twice. A snapshot: rewiring
+   * the uses while iterating over it is safe.
+   */
   uses(): readonly Use[] {
-    return this.useList;
+    return [...this.useList];
   }
 
+  /** Whether the value is one of its graph's inputs (constant time: the graph keeps its input set). */
   isGraphInput(): boolean {
-    return this.graph.inputs.includes(this);
+    return this.graph.hasInput(this);
   }
 
+  /** Whether the value is one of its graph's outputs (constant time). */
   isGraphOutput(): boolean {
-    return this.graph.outputs.includes(this);
+    return this.graph.hasOutput(this);
   }
 
   /** Rank when the shape is known. */
   get rank(): number | undefined {
-    return this.shape?.length;
-  }
-
-  /** The dims as numbers when every one is known. */
-  staticShape(): number[] | undefined {
-    if (!this.shape || this.shape.some((d) => typeof d !== 'number')) return undefined;
-    return this.shape as number[];
+    return this.currentShape?.length;
   }
 
   toString(): string {
-    const dims = this.shape ? `[${this.shape.map((d) => d ?? '?').join(',')}]` : '';
-    return `${this.name}${dims}`;
+    const dims = this.currentShape ? `[${this.currentShape.map((d) => d ?? '?').join(',')}]` : '';
+    return `${this.currentName}${dims}`;
   }
 
   /** @internal maintained by Node */
   setProducer(node: Node | undefined): void {
     this.producerNode = node;
+    this.graph.touch();
   }
 
   /** @internal maintained by Node */
   addUse(node: Node, index: number): void {
     this.useList.push({ node, index });
+    this.graph.touch();
   }
 
   /** @internal maintained by Node */
   removeUse(node: Node, index: number): void {
     const i = this.useList.findIndex((u) => u.node === node && u.index === index);
     if (i >= 0) this.useList.splice(i, 1);
+    this.graph.touch();
   }
 }
 

@@ -69,6 +69,8 @@ export async function centralityPrune(model: Model, options: Partial<CentralityP
     if (why) reports.set(g.id, baseReport(g, why));
     return !why;
   });
+  const outOfScope = { dense: 0, conv: 0 };
+  for (const g of groups) if (g.prunable && !inScopeOf(g, opts.scope) && !selectionReason(g, opts)) outOfScope[g.kind]++;
   for (const [i, group] of inScope.entries()) {
     opts.onProgress?.(i, inScope.length, group.producers[0]?.label ?? `group ${group.id}`);
     const scores = await scoreChannels(unitVectors(group.channels, channelVectors(group)), {
@@ -137,6 +139,7 @@ export async function centralityPrune(model: Model, options: Partial<CentralityP
     timings: { analyzeMs: t1 - t0, scoreMs: t2 - t1, rewriteMs: t3 - t2 },
     groups: groups.map((g) => reports.get(g.id)!),
     ...(target !== undefined ? { target: targetReport(measure, target, before[measure], after[measure]) } : {}),
+    ...(outOfScope.dense + outOfScope.conv > 0 ? { outOfScope } : {}),
   };
 }
 
@@ -188,7 +191,16 @@ function baseReport(g: ChannelGroup, declined?: string): GroupReport {
 
 function skipReason(g: ChannelGroup, o: CentralityPruneOptions): string | undefined {
   if (!g.prunable) return g.reason ?? 'declined by the dependency analysis';
-  if (o.scope !== 'all' && g.kind !== o.scope) return `out of scope (${g.kind} group, --scope ${o.scope})`;
+  if (!inScopeOf(g, o.scope)) return `out of scope (${g.kind} group, --scope ${o.scope})`;
+  return selectionReason(g, o);
+}
+
+function inScopeOf(g: ChannelGroup, scope: Scope): boolean {
+  return scope === 'all' || g.kind === scope;
+}
+
+/** Why --layers / --exclude leave the group alone, if they do. */
+function selectionReason(g: ChannelGroup, o: CentralityPruneOptions): string | undefined {
   const names = g.producers.map((n) => n.name);
   if (o.layers?.length && !anyMatches(o.layers, names)) return 'not selected by --layers';
   if (o.exclude?.length && anyMatches(o.exclude, names)) return 'excluded by --exclude';

@@ -5,7 +5,7 @@ import type { Tensor } from '../ir/tensor.js';
 import type { ChannelGroup } from './dependency/groups.js';
 
 /** The output-channel vectors of one producer of a group (rows of an n × d matrix, row-major). */
-export interface ChannelVectors {
+export interface ProducerRows {
   readonly node: Node;
   /** n·d values: row j is the weight vector of output channel j. Read-only: it may be a view of the model's weights. */
   readonly rows: Float32Array;
@@ -29,7 +29,7 @@ export interface ChannelVectors {
  * Memory: weights whose rows are already contiguous (Conv, Gemm with transB) are used in place, so scoring VGG16's
  * fc1 (411 MB) holds it once, not three times.
  */
-export function channelVectors(group: ChannelGroup): ChannelVectors[] {
+export function channelVectors(group: ChannelGroup): ProducerRows[] {
   return group.producerChannels.map((p) => {
     const src = constantSource(p.node.input(p.weight.input));
     if (!src) throw new Error(`internal: weight of ${p.node.label} is not a constant`);

@@ -1,12 +1,9 @@
 import { fail } from '../ir/errors.js';
 import type { Model } from '../ir/model.js';
-import type { Node } from '../ir/node.js';
 import { inferShapes } from '../ir/shapeInference.js';
 import { analysis, forgetAnalysis, type Analysis } from './dependency/analyze.js';
-import { dropIfDead, planConstantSlices, type OperandSlice } from './dependency/constantRewrite.js';
-import { planInputEdits } from './dependency/inputRewrite.js';
-import type { Labels } from './dependency/state.js';
-import type { Dim, Value } from '../ir/value.js';
+import { disagree } from './dependency/verify.js';
+import { planRewrite } from './dependency/rewrite.js';
 
 /** Units to keep per group id: a Map or a plain object `{ [groupId]: sortedIndices }`. */
 export type KeepSpec = ReadonlyMap<number, readonly number[]> | Readonly<Record<number, readonly number[]>>;
@@ -20,61 +17,19 @@ export type KeepSpec = ReadonlyMap<number, readonly number[]> | Readonly<Record<
  */
 export function pruneChannels(model: Model, keep: KeepSpec): Model {
   const a = analysis(model);
-  const keepClass = keptClasses(a, keep);
-  const kept = keptIndices(keepClass);
-
-  const slices = new Map<string, OperandSlice>();
-  for (const e of a.state.edits) {
-    if (e.kind !== 'slice') continue;
-    const key = `${nodeKey(e.node)}#${e.input}`;
-    let s = slices.get(key);
-    if (!s) slices.set(key, (s = { node: e.node, input: e.input, keep: new Map() }));
-    const k = kept(e.labels);
-    const had = s.keep.get(e.axis);
-    if (had && !sameIndices(had, k)) throw new Error(`internal: ${e.node.label} input ${e.input} axis ${e.axis} sliced two ways`);
-    s.keep.set(e.axis, k);
-  }
   const graph = model.graph;
-  const constantPlans = planConstantSlices(graph, [...slices.values()]);
-  const newShapes = new Map<Value, Dim[]>();
-  for (const [v, axes] of a.state.tracked) {
-    for (const [axis, labels] of axes) {
-      const n = kept(labels).length;
-      if (n === 0) fail(`pruning would leave '${v.name}' with no channels on axis ${axis}: keep at least one unit of each set in the group's nonEmpty list`);
-      if (!v.shape || axis >= v.shape.length) continue;
-      const shape = newShapes.get(v) ?? [...v.shape];
-      shape[axis] = n;
-      newShapes.set(v, shape);
-    }
-  }
-  const inputPlans = planInputEdits(graph, model.opsetVersion, a.state.edits, kept, (v) => newShapes.get(v) ?? v.shape);
-
+  const rewrite = planRewrite(a.state, keptClasses(a, keep), { graph, opset: model.opsetVersion, node: (n) => n, value: (v) => v });
   // Nothing has been modified up to here.
-  for (const p of constantPlans) p.apply();
-  for (const [v, shape] of newShapes) v.shape = shape;
-  const replaced = inputPlans.map((p) => p());
-  for (const old of replaced.flat()) dropIfDead(graph, old);
+  rewrite.apply();
   forgetAnalysis(model);
   inferShapes(model, { overwrite: true });
-  for (const [v, shape] of newShapes) {
+  // The safety net: the analysis already declined every group whose trial rewrite inference did not confirm.
+  for (const [v, shape] of rewrite.newShapes) {
     // Shape inference could not recompute it (an op it has no rule for): keep ours rather than a stale value_info.
     if (!v.shape) v.shape = shape;
-    else if (v.shape.length === shape.length && v.shape.some((d, k) => typeof d === 'number' && typeof shape[k] === 'number' && d !== shape[k]))
-      throw new Error(`internal: '${v.name}' was pruned to [${shape}] but shape inference finds [${v.shape}]`);
+    else if (disagree(shape, v.shape)) throw new Error(`internal: '${v.name}' was pruned to [${shape}] but shape inference finds [${v.shape}]`);
   }
   return model;
-}
-
-const ids = new WeakMap<Node, number>();
-let nextId = 0;
-function nodeKey(n: Node): number {
-  let k = ids.get(n);
-  if (k === undefined) ids.set(n, (k = nextId++));
-  return k;
-}
-
-function sameIndices(a: Int32Array, b: Int32Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /** Which classes survive; validates the keep lists. */
@@ -100,20 +55,4 @@ function keptClasses(a: Analysis, keep: KeepSpec): Uint8Array {
     g.unitClasses.forEach((c, u) => { keepClass[c] = keepUnit[u]!; });
   }
   return keepClass;
-}
-
-/** Positions of `labels` whose class survives (memoized per label array). */
-function keptIndices(keepClass: Uint8Array): (labels: Labels) => Int32Array {
-  const memo = new Map<Labels, Int32Array>();
-  return (labels) => {
-    let k = memo.get(labels);
-    if (k) return k;
-    let n = 0;
-    for (const c of labels) n += keepClass[c]!;
-    k = new Int32Array(n);
-    let at = 0;
-    for (let i = 0; i < labels.length; i++) if (keepClass[labels[i]!]) k[at++] = i;
-    memo.set(labels, k);
-    return k;
-  };
 }

@@ -69,4 +69,9 @@ export interface PruneReport {
   timings: { analyzeMs: number; scoreMs: number; rewriteMs: number };
   groups: GroupReport[];
   target?: TargetReport;
+  /**
+   * Prunable groups --scope left out (that --layers / --exclude would have kept), by kind; present only when there
+   * are some, so a run that pruned nothing can say what `--scope all` would prune.
+   */
+  outOfScope?: { dense: number; conv: number };
 }

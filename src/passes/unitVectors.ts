@@ -1,5 +1,5 @@
-import type { ChannelVectors as ProducerRows } from './channelVectors.js';
-import type { ChannelVectors } from './scoring/index.js';
+import type { ProducerRows } from './channelVectors.js';
+import type { UnitVectors } from './scoring/index.js';
 
 /**
  * Turns each producer's output-channel rows into one vector per group unit, the shape the scorer takes (one n × d
@@ -9,7 +9,7 @@ import type { ChannelVectors } from './scoring/index.js';
  * compared only through the producers they share, and the branches form separate graph components.
  * The usual case, row j is unit j, passes the rows through without a copy.
  */
-export function unitVectors(units: number, producers: readonly ProducerRows[]): ChannelVectors[] {
+export function unitVectors(units: number, producers: readonly ProducerRows[]): UnitVectors[] {
   return producers.map((p) => {
     if (p.n === units && p.unitOf.every((u, row) => u === row)) return { rows: p.rows, n: units, d: p.d };
     const rowsOfUnit: number[][] = Array.from({ length: units }, () => []);

@@ -133,6 +133,7 @@ const savedReportCheck = object<SavedReport>({
   timings: object<SavedReport['timings']>({ analyzeMs: number, scoreMs: number, rewriteMs: number }),
   groups: arrayOf(group),
   target: optional(target),
+  outOfScope: optional(object<NonNullable<SavedReport['outOfScope']>>({ dense: integer, conv: integer })),
   finetune: optional(finetune),
   validation: optional(validation),
 });

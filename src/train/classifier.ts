@@ -72,7 +72,11 @@ export function denseLayerAt(node: Node): DenseLayer | undefined {
   return layer;
 }
 
-/** Ops between the classifier and the logits that do not change what the classifier computes per class. */
+/**
+ * Ops between the classifier and the logits that leave each class's score as the classifier computed it, up to
+ * layout and a bias. Not the channel rules' knowledge: those let channels through Relu, Sigmoid or Mul too, which
+ * change the scores a new head would have to reproduce.
+ */
 const PASS_THROUGH = new Set(['Add', 'Identity', 'Reshape', 'Flatten', 'Squeeze', 'Dropout', 'Cast']);
 
 /** The last dense layer feeding the logits (following the data path back through bias Adds and reshapes). */

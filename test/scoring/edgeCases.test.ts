@@ -1,10 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/ir/errors.js';
 import {
-  channelSimilarityGraph, eigenvectorCentrality, l2Norm, releaseGramSessions, scoreChannels, type ChannelVectors,
+  channelSimilarityGraph, eigenvectorCentrality, l2Norm, releaseGramSessions, scoreChannels, type UnitVectors,
 } from '../../src/passes/scoring/index.js';
 
-const cv = (n: number, d: number, values: number[]): ChannelVectors => ({ rows: Float32Array.from(values), n, d });
+const cv = (n: number, d: number, values: number[]): UnitVectors => ({ rows: Float32Array.from(values), n, d });
 afterAll(releaseGramSessions);
 
 describe('scoring edge cases', () => {

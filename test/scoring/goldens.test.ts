@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   channelSimilarityGraph, degreeCentrality, eigenvectorCentrality, l1Norm, l2Norm, releaseGramSessions, selectKeep,
-  type ChannelVectors, type GramBackend,
+  type UnitVectors, type GramBackend,
 } from '../../src/passes/scoring/index.js';
 
 /** What test/scoring/networkx_reference.py prints (numpy + networkx, independent of our code). */
@@ -21,7 +21,7 @@ interface Reference {
 
 const script = fileURLToPath(new URL('./networkx_reference.py', import.meta.url));
 let ref: Reference;
-const vectors = (name: string): ChannelVectors[] =>
+const vectors = (name: string): UnitVectors[] =>
   ref.weights[name]!.map((w) => ({ rows: Float32Array.from(w.rows), n: w.n, d: w.d }));
 
 function expectClose(actual: Float64Array, expected: number[], tol: number): void {

@@ -1,11 +1,12 @@
-import { dependencyOrder, nodeInputsDeep } from '../../ir/graph.js';
+import { dependencyOrder, nodeInputsDeep, type Graph } from '../../ir/graph.js';
 import type { Model } from '../../ir/model.js';
 import type { Node } from '../../ir/node.js';
 import { inferShapes } from '../../ir/shapeInference.js';
 import { NodeContext, type ModelFacts } from './context.js';
 import { memberChain } from './format.js';
 import { formGroups, type ChannelGroup } from './groups.js';
-import { ruleFor } from './rules/index.js';
+import { registrationGeneration, ruleOf } from './rules/index.js';
+import { unprovenGroups } from './verify.js';
 import { AnalysisState, type Labels } from './state.js';
 
 /** Everything the rewrite needs: the groups, and the per-class facts behind them (labels are class ids). */
@@ -16,8 +17,14 @@ export interface Analysis {
   readonly classCount: number;
   /** Group of each class (-1: not in a group, never removed). */
   readonly classGroup: Int32Array;
-  /** Node and initializer counts when analysed, to notice a model changed since. */
-  readonly fingerprint: string;
+  /** The graph, its revision and the rule registrations when analysed: any change since makes this stale. */
+  readonly fingerprint: Fingerprint;
+}
+
+interface Fingerprint {
+  readonly graph: Graph;
+  readonly revision: number;
+  readonly rules: number;
 }
 
 const cache = new WeakMap<Model, Analysis>();
@@ -27,10 +34,11 @@ export function analyze(model: Model): ChannelGroup[] {
   return analysis(model).groups;
 }
 
-/** The full analysis, cached per model until the model's node or initializer count changes. */
+/** The full analysis, cached per model until the model changes (any edit bumps its graph's revision). */
 export function analysis(model: Model): Analysis {
   const hit = cache.get(model);
-  if (hit && hit.fingerprint === fingerprint(model)) return hit;
+  const now = fingerprint(model);
+  if (hit && hit.fingerprint.graph === now.graph && hit.fingerprint.revision === now.revision && hit.fingerprint.rules === now.rules) return hit;
   const a = run(model);
   cache.set(model, a);
   return a;
@@ -40,13 +48,13 @@ export function forgetAnalysis(model: Model): void {
   cache.delete(model);
 }
 
-function fingerprint(model: Model): string {
-  return `${model.graph.nodes.length}/${model.graph.initializers.length}`;
+function fingerprint(model: Model): Fingerprint {
+  return { graph: model.graph, revision: model.graph.revision, rules: registrationGeneration() };
 }
 
 function run(model: Model): Analysis {
   const { constants } = inferShapes(model);
-  const facts: ModelFacts = { opset: model.opsetVersion, constants };
+  const facts: ModelFacts = { opset: model.opsetVersion, constants, ruleFor: ruleOf };
   const st = new AnalysisState();
   const graph = model.graph;
   for (const node of dependencyOrder(graph).order) visit(st, facts, node);
@@ -55,7 +63,11 @@ function run(model: Model): Analysis {
   }
   const classCount = canonicalize(st);
   const { groups, classGroup } = formGroups(st, classCount);
-  const named = groups.map((g) => ({ ...g, members: memberChain(g.roles) }));
+  const unproven = unprovenGroups(model, st, groups, classCount, classGroup);
+  const named = groups.map((g): ChannelGroup => {
+    const reason = unproven.get(g.id);
+    return { ...g, members: memberChain(g.roles), ...(reason ? { prunable: false, reason } : {}) };
+  });
   return { model, groups: named, state: st, classCount, classGroup, fingerprint: fingerprint(model) };
 }
 
@@ -66,7 +78,7 @@ function visit(st: AnalysisState, facts: ModelFacts, node: Node): void {
     for (const v of nodeInputsDeep(node)) for (const l of st.axesOf(v)?.values() ?? []) st.block(l, `${ctx.where}: control flow (${node.opType}) uses these channels`);
     return;
   }
-  const rule = ruleFor(node.domain, node.opType);
+  const rule = ruleOf(node);
   if (!rule) {
     const op = node.domain && node.domain !== 'ai.onnx' ? `${node.domain}.${node.opType}` : node.opType;
     ctx.declineAll(`op ${op} (node '${node.label}') is not in the rule table`);
@@ -105,7 +117,6 @@ function canonicalize(st: AnalysisState): number {
   }
   for (const b of st.blocks) fix(b.labels);
   for (const t of st.touches) fix(t.labels);
-  for (const d of st.deferred) { fix(d.a); fix(d.b); }
   return ids.size;
 }
 

@@ -22,7 +22,7 @@ interface Planned {
  * the stored element type). Data owned only by operands sliced the same way is replaced in place; data shared with
  * anything else gets a sliced copy for these operands, so other users keep the original.
  */
-export function planConstantSlices(graph: Graph, slices: OperandSlice[]): Planned[] {
+export function planConstantSlices(graph: Graph, slices: OperandSlice[], slicer: typeof sliceTensor = sliceTensor): Planned[] {
   const byValue = new Map<Value, OperandSlice[]>();
   for (const s of slices) {
     const v = s.node.input(s.input)!;
@@ -39,7 +39,7 @@ export function planConstantSlices(graph: Graph, slices: OperandSlice[]): Planne
     }
     const owned = bySpec.size === 1 && ownsChain(v, src.stored, src.through, uses.length);
     for (const group of bySpec.values()) {
-      const sliced = sliceTensor(src.tensor, group[0]!.keep, src.tensor.name);
+      const sliced = slicer(src.tensor, group[0]!.keep, src.tensor.name);
       plans.push({ apply: owned ? () => replaceInPlace(src.stored, src.through, sliced) : () => giveCopy(graph, group, src.through, sliced) });
     }
   }
@@ -87,20 +87,27 @@ function giveCopy(graph: Graph, uses: OperandSlice[], through: readonly Node[], 
   for (const u of uses) u.node.setInput(u.input, cur);
 }
 
-/** Removes `v` if nothing uses it any more, and then whatever only fed it (dead shape arithmetic, orphaned weights). */
-export function dropIfDead(graph: Graph, v: Value | undefined): void {
-  const stack = v ? [v] : [];
+/**
+ * Removes the values nothing uses any more, and then whatever only fed them (dead shape arithmetic, orphaned
+ * weights), in one batch.
+ */
+export function dropDead(graph: Graph, values: Iterable<Value>): void {
+  const deadNodes = new Set<Node>();
+  const deadInitializers = new Set<Value>();
+  const used = (x: Value) => x.isGraphOutput() || x.uses().some((u) => !deadNodes.has(u.node));
+  const stack = [...values];
   while (stack.length) {
     const x = stack.pop()!;
-    if (x.uses().length || x.isGraphOutput() || x.isGraphInput() || x.graph !== graph) continue;
+    if (used(x) || x.isGraphInput() || x.graph !== graph) continue;
     const p = x.producer();
     if (p) {
-      if (p.outputs.some((o) => o && (o.uses().length || o.isGraphOutput()))) continue;
-      const inputs = p.inputs.filter((i): i is Value => !!i);
-      graph.removeNodes([p]);
-      stack.push(...inputs);
+      if (deadNodes.has(p) || p.outputs.some((o) => o && used(o))) continue;
+      deadNodes.add(p);
+      for (const i of p.inputs) if (i) stack.push(i);
     } else if (x.initializer) {
-      graph.deleteValue(x);
+      deadInitializers.add(x);
     }
   }
+  graph.removeNodes(deadNodes);
+  graph.deleteValues(deadInitializers);
 }

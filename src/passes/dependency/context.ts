@@ -2,6 +2,7 @@ import { constantSource } from '../../ir/constants.js';
 import type { Node } from '../../ir/node.js';
 import type { Dim, Value } from '../../ir/value.js';
 import { sliceConstantOperand } from './operands.js';
+import type { ChannelRule } from './rules/rule.js';
 import type { AnalysisState, Edit, Labels, Role } from './state.js';
 
 /** What the analysis knows about the whole model while rules run. */
@@ -9,6 +10,8 @@ export interface ModelFacts {
   readonly opset: number;
   /** Integer tensors known at compile time (initializers, Constants, folded shape arithmetic). */
   readonly constants: ReadonlyMap<Value, number[]>;
+  /** The channel rule of any node, for rules that look at their neighbours' behaviour. */
+  readonly ruleFor: (node: Node) => ChannelRule | undefined;
 }
 
 /**
@@ -84,7 +87,10 @@ export class NodeContext {
     return v?.shape?.length;
   }
 
-  /** Contents of an integer input known at compile time (constant or folded), else undefined. */
+  /**
+   * Contents of an input known at compile time: folded integer shape arithmetic, or stored constant data of any
+   * numeric type (float scales too) up to 4096 elements; else undefined.
+   */
   numbers(v: Value | undefined): number[] | undefined {
     if (!v) return undefined;
     const folded = this.facts.constants.get(v);
@@ -105,11 +111,19 @@ export class NodeContext {
     return this.st.fresh(n);
   }
 
-  /** Sets the labels of an output axis and records the node as a link in the chain. */
+  /**
+   * Sets the labels of an output axis and records the node as a link in the chain. Labels that do not fit the axis
+   * (a rule that misdescribes its op) are declined there instead.
+   */
   setOut(o: number, axis: number, labels: Labels, role: Role = 'through'): void {
     this.handled.add(labels);
     const v = this.output(o);
     if (!v) return;
+    const d = v.shape?.[axis];
+    if (v.shape && (d === undefined || (typeof d === 'number' && d !== labels.length))) {
+      this.st.block(labels, `${this.where}: ${labels.length} channels arrive on output ${o} axis ${axis}, which has ${d ?? 'no'} positions`);
+      return;
+    }
     this.st.set(v, axis, labels);
     this.touch(role, labels);
   }
@@ -119,9 +133,15 @@ export class NodeContext {
     for (const [axis, labels] of this.axes(i) ?? []) this.setOut(o, axis, labels);
   }
 
+  /** Couples two label arrays position by position; arrays of different lengths are both declined instead. */
   unite(a: Labels, b: Labels): void {
     this.handled.add(a).add(b);
-    this.st.unite(a, b);
+    if (a.length === b.length) this.st.unite(a, b);
+    else {
+      const why = `${this.where}: channel axes of ${a.length} and ${b.length} meet`;
+      this.st.block(a, why);
+      this.st.block(b, why);
+    }
   }
 
   touch(role: Role, labels: Labels): void {
@@ -131,11 +151,6 @@ export class NodeContext {
 
   edit(e: Edit): void {
     this.st.edits.push(e);
-  }
-
-  defer(a: Labels, b: Labels, reason: string): void {
-    this.handled.add(a).add(b);
-    if (a !== b) this.st.deferred.push({ a, b, reason });
   }
 
   block(labels: Labels, reason: string): void {

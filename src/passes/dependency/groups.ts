@@ -1,4 +1,5 @@
 import { constantSource } from '../../ir/constants.js';
+import { macsPerWeightElement } from '../../ir/stats.js';
 import type { Node } from '../../ir/node.js';
 import type { Value } from '../../ir/value.js';
 import { UnionFind } from './unionFind.js';
@@ -88,9 +89,6 @@ export function formGroups(st: AnalysisState, classCount: number): { groups: Cha
   });
 
   const reasons = rootsOf.map(() => new Set<string>());
-  for (const d of st.deferred) {
-    if (!sameLabels(d.a, d.b)) for (const l of [d.a, d.b]) st.blocks.push({ labels: l, reason: d.reason });
-  }
   for (const b of st.blocks) for (const g of groupsIn(b.labels, classGroup)) reasons[g]!.add(b.reason);
 
   const roles = rootsOf.map(() => new Map<Node, Role>());
@@ -142,12 +140,6 @@ function rank(r: Role): number {
   return r === 'producer' ? 3 : r === 'source' ? 2 : r === 'consumer' ? 1 : 0;
 }
 
-function sameLabels(a: Labels, b: Labels): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /** Distinct groups the classes of `labels` belong to. */
 function groupsIn(labels: Labels, classGroup: Int32Array): number[] {
   const out: number[] = [];
@@ -161,9 +153,7 @@ function groupsIn(labels: Labels, classGroup: Int32Array): number[] {
   return out;
 }
 
-const WEIGHT_OPS = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
-
-/** Params and MACs each group governs, from the constant slices it implies. */
+/** Params and MACs each group governs, from the constant slices it implies (MACs counted by ir/stats.ts). */
 function governed(st: AnalysisState, classGroup: Int32Array, n: number): { params: number[]; macs: number[] } {
   const params = new Array<number>(n).fill(0);
   const macs = new Array<number>(n).fill(0);
@@ -173,7 +163,8 @@ function governed(st: AnalysisState, classGroup: Int32Array, n: number): { param
     if (!t) continue;
     const dims = t.dims;
     const perPosition = t.numel / (dims[e.axis] || 1);
-    const perSample = WEIGHT_OPS.has(e.node.opType) && e.input === 1 ? outputPositions(e.node) : 0;
+    // Input 1 of a weight layer is its weight; biases and other per-channel constants cost no MACs.
+    const perElement = e.input === 1 ? macsPerWeightElement(e.node) ?? 0 : 0;
     const counts = new Map<number, number>();
     for (const c of e.labels) {
       const g = classGroup[c]!;
@@ -181,22 +172,10 @@ function governed(st: AnalysisState, classGroup: Int32Array, n: number): { param
     }
     for (const [g, k] of counts) {
       params[g]! += k * perPosition;
-      macs[g]! += k * perPosition * perSample;
+      macs[g]! += k * perPosition * perElement;
     }
   }
   return { params, macs };
-}
-
-/** How many times a weight element is used per sample: output pixels (Conv), input pixels (ConvTranspose), rows. */
-function outputPositions(node: Node): number {
-  const known = (dims: readonly unknown[] | undefined) => (dims ?? []).reduce<number>((p, d) => p * (typeof d === 'number' ? d : 1), 1);
-  const out = node.outputs[0]?.shape;
-  switch (node.opType) {
-    case 'Conv': return known(out?.slice(2));
-    case 'ConvTranspose': return known(node.input(0)?.shape?.slice(2));
-    case 'MatMul': return out && out.length >= 3 ? known(out.slice(1, -1)) : 1;
-    default: return 1;
-  }
 }
 
 /** Per group, the minimal unit sets some tracked axis carries alone (see ChannelGroup.nonEmpty). */

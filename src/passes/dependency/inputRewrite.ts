@@ -3,6 +3,7 @@ import type { Graph } from '../../ir/graph.js';
 import type { Node } from '../../ir/node.js';
 import { Tensor } from '../../ir/tensor.js';
 import type { Dim, Value } from '../../ir/value.js';
+import { RewriteGap } from './gap.js';
 import type { Edit, Labels } from './state.js';
 
 /** A change to a node's attributes or small integer inputs; when run, returns the inputs it replaced. */
@@ -19,7 +20,7 @@ export function planInputEdits(graph: Graph, opset: number, edits: readonly Edit
     switch (e.kind) {
       case 'convGroup': case 'numGroups': {
         const n = kept(e.labels).length / e.perGroup;
-        if (!Number.isInteger(n)) throw new Error(`internal: ${e.node.label} keeps a partial group`);
+        if (!Number.isInteger(n)) throw new RewriteGap(e.node, `${e.node.label} keeps a partial group`);
         const attr = e.kind === 'convGroup' ? 'group' : 'num_groups';
         plans.push(() => { e.node.setAttr(attr, n); return []; });
         break;
@@ -51,8 +52,13 @@ export function planInputEdits(graph: Graph, opset: number, edits: readonly Edit
         plans.push(() => replaceInput(graph, e.node, e.input, vector, DataType.INT64));
         break;
       }
-      default:
+      case 'slice':
+        // Constant slices are planned by constantRewrite.ts.
         break;
+      default: {
+        const unhandled: never = e;
+        throw new Error(`internal: edit ${(unhandled as Edit).kind} has no rewrite`);
+      }
     }
   }
   for (const [node, b] of bounds) {
@@ -77,9 +83,9 @@ function shapeVector(node: Node, mode: 'reshape' | 'expand' | 'sizes', newShape:
   const x = node.input(0)!;
   const y = newShape(out);
   const xs = newShape(x) ?? x.shape;
-  if (!y) throw new Error(`internal: output shape of ${node.label} unknown`);
+  if (!y) throw new RewriteGap(node, `output shape of ${node.label} unknown`);
   if (mode === 'sizes') {
-    if (!y.every((d): d is number => typeof d === 'number')) throw new Error(`internal: ${node.label} output not static`);
+    if (!y.every((d): d is number => typeof d === 'number')) throw new RewriteGap(node, `${node.label} output not static`);
     return y;
   }
   if (mode === 'expand') {
@@ -87,7 +93,7 @@ function shapeVector(node: Node, mode: 'reshape' | 'expand' | 'sizes', newShape:
     return y.map((d, i) => {
       if (typeof d === 'number') return d;
       if (xs && i >= offset && xs[i - offset] === d) return 1;
-      throw new Error(`internal: Expand ${node.label} dim ${i} cannot be written`);
+      throw new RewriteGap(node, `Expand ${node.label} dim ${i} cannot be written`);
     });
   }
   const allowzero = node.getInt('allowzero', 0) === 1;
@@ -141,7 +147,7 @@ function freezeShape(graph: Graph, node: Node, axes: Map<number, Labels>, kept: 
     original[a - start] = labels.length;
   }
   if (!changed.length) return undefined;
-  const users = [...out.uses()];
+  const users = out.uses();
   const name = (base: string) => graph.freshName(`${out.name}_${base}`);
   return () => {
     let frozen: Value;

@@ -59,13 +59,6 @@ export interface Block {
   readonly reason: string;
 }
 
-/** Two label arrays that must end up naming the same classes, or both are declined. */
-export interface Deferred {
-  readonly a: Labels;
-  readonly b: Labels;
-  readonly reason: string;
-}
-
 /** Everything propagation records; groups are formed from it once every node has been seen. */
 export class AnalysisState {
   readonly atoms = new UnionFind();
@@ -75,7 +68,6 @@ export class AnalysisState {
   readonly edits: Edit[] = [];
   readonly blocks: Block[] = [];
   readonly touches: Touch[] = [];
-  readonly deferred: Deferred[] = [];
 
   fresh(n: number): Labels {
     const first = this.atoms.add(n);
@@ -94,10 +86,8 @@ export class AnalysisState {
     m.set(axis, labels);
   }
 
-  /** Position-wise union of two label arrays of equal length. */
+  /** Position-wise union of two label arrays of equal length (NodeContext.unite declines unequal ones). */
   unite(a: Labels, b: Labels): void {
-    if (a === b) return;
-    if (a.length !== b.length) throw new Error(`internal: uniting channel axes of ${a.length} and ${b.length}`);
     for (let i = 0; i < a.length; i++) this.atoms.union(a[i]!, b[i]!);
   }
 

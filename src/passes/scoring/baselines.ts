@@ -1,7 +1,7 @@
 import { mulberry32 } from '../../ir/random.js';
 import type { SimilarityGraph } from './similarity.js';
 import { SparseGraph } from './sparseGraph.js';
-import { channelCount, type ChannelVectors } from './types.js';
+import { channelCount, type UnitVectors } from './types.js';
 
 /**
  * Degree centrality as networkx.degree_centrality: neighbours / (n − 1) (weighted: the sum of edge weights instead
@@ -20,7 +20,7 @@ export function degreeCentrality(graph: SimilarityGraph | SparseGraph, opts: { w
 }
 
 /** Σ term(w_k) over each channel's raw vector, summed over a coupled group's producers. */
-function sumPerChannel(vectors: readonly ChannelVectors[], term: (x: number) => number): Float64Array {
+function sumPerChannel(vectors: readonly UnitVectors[], term: (x: number) => number): Float64Array {
   const sums = new Float64Array(channelCount(vectors));
   for (const { rows, n, d } of vectors) {
     for (let j = 0; j < n; j++) {
@@ -33,12 +33,12 @@ function sumPerChannel(vectors: readonly ChannelVectors[], term: (x: number) => 
 }
 
 /** Σ|w| of each channel's raw (unnormalised) vector, summed over a coupled group's producers. */
-export function l1Norm(vectors: readonly ChannelVectors[]): Float64Array {
+export function l1Norm(vectors: readonly UnitVectors[]): Float64Array {
   return sumPerChannel(vectors, Math.abs);
 }
 
 /** ‖w‖₂ of each channel's raw vector (over a coupled group: the norm of the concatenation). */
-export function l2Norm(vectors: readonly ChannelVectors[]): Float64Array {
+export function l2Norm(vectors: readonly UnitVectors[]): Float64Array {
   return sumPerChannel(vectors, (x) => x * x).map(Math.sqrt);
 }
 

@@ -2,7 +2,7 @@ import type { InferenceSession } from 'onnxruntime-node';
 import { ModelBuilder } from '../../ir/builder.js';
 import { DataType } from '../../ir/dtype.js';
 import { encodeModel } from '../../ir/save.js';
-import type { ChannelVectors } from './types.js';
+import type { UnitVectors } from './types.js';
 
 /**
  * Receives one block of the upper triangle of G = M·Mᵀ: rows [rowStart, rowEnd) against columns [rowStart, n),
@@ -25,7 +25,7 @@ const BLOCK_ROWS = 384;
 const MIN_BLOCK_ROWS = 128;
 
 /** Streams the upper triangle of M·Mᵀ in row blocks to `sink`, on the backend that suits the size. */
-export async function upperGramBlocks(m: ChannelVectors, sink: GramBlockSink, backend: GramBackend = 'auto'): Promise<'onnxruntime' | 'typescript'> {
+export async function upperGramBlocks(m: UnitVectors, sink: GramBlockSink, backend: GramBackend = 'auto'): Promise<'onnxruntime' | 'typescript'> {
   const macs = (m.n * m.n * m.d) / 2;
   const tiny = macs === 0 || (backend === 'auto' && macs <= TYPESCRIPT_MAX_MACS);
   const chosen = tiny ? 'typescript' : backend === 'auto' ? 'onnxruntime' : backend;
@@ -39,7 +39,7 @@ function blockRows(n: number, limit: number): number {
 }
 
 /** Float64 dot products, row block by row block: exact enough to be the reference, fast enough for tiny layers. */
-function typescriptGram({ rows, n, d }: ChannelVectors, sink: GramBlockSink): void {
+function typescriptGram({ rows, n, d }: UnitVectors, sink: GramBlockSink): void {
   const height = blockRows(n, 256);
   for (let r0 = 0; r0 < n; r0 += height) {
     const r1 = Math.min(n, r0 + height);
@@ -89,7 +89,7 @@ export async function releaseGramSessions(): Promise<void> {
  * The GEMM on onnxruntime's MLAS kernels: block i multiplies rows [r0, r1) by rows [r0, n) transposed, so only the
  * upper triangle (plus the diagonal blocks) is computed. Inputs are views of `rows`: nothing is copied or transposed.
  */
-async function onnxruntimeGram({ rows, n, d }: ChannelVectors, sink: GramBlockSink): Promise<void> {
+async function onnxruntimeGram({ rows, n, d }: UnitVectors, sink: GramBlockSink): Promise<void> {
   const ort = await import('onnxruntime-node');
   const session = await gemmSession(d);
   const [aName, bName] = session.inputNames as [string, string];

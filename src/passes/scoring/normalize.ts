@@ -1,16 +1,16 @@
 import { fail } from '../../ir/errors.js';
-import { channelCount, type ChannelVectors } from './types.js';
+import { channelCount, type UnitVectors } from './types.js';
 
 /**
  * The matrix whose Gram product gives the cosine similarities: S_ij = scale_i · scale_j · (rows · rowsᵀ)_ij.
  * Keeping the normalisation as a scale (instead of writing Ŵ out) means a single producer's weights are used in place.
  */
-export interface ScaledRows extends ChannelVectors {
+export interface ScaledRows extends UnitVectors {
   readonly scale: Float64Array;
 }
 
 /** ‖w_j‖₂ of each channel, accumulated in float64. */
-export function rowNorms(v: ChannelVectors, producer = 0): Float64Array {
+export function rowNorms(v: UnitVectors, producer = 0): Float64Array {
   const norms = new Float64Array(v.n);
   const { rows, d } = v;
   for (let j = 0; j < v.n; j++) {
@@ -23,7 +23,7 @@ export function rowNorms(v: ChannelVectors, producer = 0): Float64Array {
 }
 
 /** One producer: S = D W Wᵀ D with D = diag(1/(‖w_j‖ + ε)), eq. (1)–(2). */
-export function singleProducerInput(v: ChannelVectors, eps: number, producer = 0): ScaledRows {
+export function singleProducerInput(v: UnitVectors, eps: number, producer = 0): ScaledRows {
   const scale = rowNorms(v, producer).map((r) => 1 / (r + eps));
   return { rows: v.rows, n: v.n, d: v.d, scale };
 }
@@ -35,7 +35,7 @@ export function singleProducerInput(v: ChannelVectors, eps: number, producer = 0
  * per-producer cosine similarities — each producer weighs the same, whatever its fan-in d_p.
  * A channel whose vector is zero in some producer contributes 0 there and is renormalised over the others.
  */
-export function concatenatedInput(vectors: readonly ChannelVectors[], eps: number): ScaledRows {
+export function concatenatedInput(vectors: readonly UnitVectors[], eps: number): ScaledRows {
   const n = channelCount(vectors);
   const d = vectors.reduce((s, v) => s + v.d, 0);
   const rows = new Float32Array(n * d);

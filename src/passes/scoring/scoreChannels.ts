@@ -3,7 +3,7 @@ import { degreeCentrality, l1Norm, l2Norm, randomScores } from './baselines.js';
 import { eigenvectorCentrality, type CentralityOptions, type CentralityResult } from './eigenvector.js';
 import { summarizeGraph, type GraphSummary } from './graphSummary.js';
 import { channelSimilarityGraph, type SimilarityOptions } from './similarity.js';
-import { channelCount, type ChannelVectors } from './types.js';
+import { channelCount, type UnitVectors } from './types.js';
 
 export const SCORING_METHODS = ['eigenvector', 'degree', 'l1', 'l2', 'random'] as const;
 export type ScoringMethod = (typeof SCORING_METHODS)[number];
@@ -28,7 +28,7 @@ export interface ChannelScores {
 }
 
 /** One group's channel scores by the named criterion (higher = more central / more important). */
-export async function scoreChannels(vectors: readonly ChannelVectors[], opts: ScoreOptions): Promise<ChannelScores> {
+export async function scoreChannels(vectors: readonly UnitVectors[], opts: ScoreOptions): Promise<ChannelScores> {
   const { method, seed = 0, emptyFallback = 'l2' } = opts;
   const n = channelCount(vectors);
   switch (method) {

@@ -2,7 +2,7 @@ import { fail } from '../../ir/errors.js';
 import { upperGramBlocks, type GramBackend } from './gram.js';
 import { concatenatedInput, singleProducerInput, type ScaledRows } from './normalize.js';
 import { SparseGraph, type CsrChunk } from './sparseGraph.js';
-import { channelCount, DEFAULT_EPS, type ChannelVectors } from './types.js';
+import { channelCount, DEFAULT_EPS, type UnitVectors } from './types.js';
 
 /** How a coupled group's producers (channels shared through Add/Concat…) are combined into one score per channel. */
 export type Coupling = 'concat' | 'average';
@@ -38,7 +38,7 @@ export interface SimilarityGraph {
  * Builds A of eq. (1)–(3) for each part: cosine similarities from one GEMM streamed in row blocks, each block
  * thresholded into sparse rows as it arrives, so memory is O(edges + block), never O(n²).
  */
-export async function channelSimilarityGraph(vectors: readonly ChannelVectors[], opts: SimilarityOptions): Promise<SimilarityGraph> {
+export async function channelSimilarityGraph(vectors: readonly UnitVectors[], opts: SimilarityOptions): Promise<SimilarityGraph> {
   const n = channelCount(vectors);
   const { threshold, eps = DEFAULT_EPS, weighted = true, coupling = 'concat', backend = 'auto' } = opts;
   if (!Number.isFinite(threshold)) fail(`similarity threshold must be a finite number, got ${threshold}`);

@@ -1,11 +1,12 @@
 import { fail } from '../../ir/errors.js';
 
 /**
- * One producer's channel vectors: row j (length d) is the weight vector of output channel j, row-major n×d.
- * (Gemm/MatMul: the weights of output neuron j; Conv: the flattened C/g·kH·kW filter of channel j.)
- * A coupled group (residual add, concat branches) gives one ChannelVectors per producer, all with the same n.
+ * What scoring ranks, for one producer: row j (length d) is the weight vector of unit j, row-major n×d (Gemm/MatMul:
+ * the weights of output neuron j; Conv: the flattened C/g·kH·kW filter of channel j; a unit of several channels — an
+ * attention head — concatenates theirs). A coupled group (residual add, concat branches) gives one UnitVectors per
+ * producer, all with the same n.
  */
-export interface ChannelVectors {
+export interface UnitVectors {
   readonly rows: Float32Array;
   readonly n: number;
   readonly d: number;
@@ -15,7 +16,7 @@ export interface ChannelVectors {
 export const DEFAULT_EPS = 1e-8;
 
 /** Checks a group's producers agree on n and hold n·d values; returns n. */
-export function channelCount(vectors: readonly ChannelVectors[]): number {
+export function channelCount(vectors: readonly UnitVectors[]): number {
   if (vectors.length === 0) fail('a channel group needs at least one producer');
   const n = vectors[0]!.n;
   vectors.forEach((v, p) => {

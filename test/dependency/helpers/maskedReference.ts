@@ -248,7 +248,7 @@ function maskStatistic(model: Model, n: Node, kind: 'layerNorm' | 'mean', positi
   // 1/std of the kept features at every LayerNorm and overflow (then Inf · 0 weights = NaN) when few features stay.
   const xm = op('Mul', [x, mask]);
   if (kind === 'mean') {
-    for (const u of [...n.output(0).uses()]) if (u.node.opType === 'Sub' && u.node.input(0) === x) u.node.setInput(0, xm);
+    for (const u of n.output(0).uses()) if (u.node.opType === 'Sub' && u.node.input(0) === x) u.node.setInput(0, xm);
     g.replaceAllUsesWith(n.output(0), maskedMean(x), true);
     return;
   }

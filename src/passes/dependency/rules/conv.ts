@@ -1,20 +1,19 @@
 import { constantSource } from '../../../ir/constants.js';
 import type { NodeContext } from '../context.js';
+import { rule, type ChannelRuleTable } from './rule.js';
 
 /**
  * Conv: weight [O, C/g, k...]. group 1: a root (output channels = weight axis 0, with the bias) and a consumer of
  * its input channels (weight axis 1). Depthwise (g = C): each output channel follows its input channel, so it passes
  * channels through, slicing weight axis 0 and shrinking `group`. Other grouped convs keep whole groups: every input
- * and output channel of one group is one unit.
+ * and output channel of one group is one unit. ConvTranspose: weight [C, O/g, k...], output channels on weight
+ * axis 1, input channels on axis 0.
  */
-export function conv(ctx: NodeContext): void {
-  convLike(ctx, { outAxisInWeight: 0, inAxisInWeight: 1 });
-}
-
-/** ConvTranspose: weight [C, O/g, k...]: output channels on weight axis 1, input channels on axis 0. */
-export function convTranspose(ctx: NodeContext): void {
-  convLike(ctx, { outAxisInWeight: 1, inAxisInWeight: 0 });
-}
+export const convRules: ChannelRuleTable = {
+  Conv: rule('root of output channels, consumer of input channels; depthwise passes through; grouped: whole groups',
+    (c) => convLike(c, { outAxisInWeight: 0, inAxisInWeight: 1 })),
+  ConvTranspose: rule('as Conv with output channels on weight axis 1', (c) => convLike(c, { outAxisInWeight: 1, inAxisInWeight: 0 })),
+};
 
 function convLike(ctx: NodeContext, w: { outAxisInWeight: number; inAxisInWeight: number }): void {
   const weight = ctx.input(1);

@@ -1,8 +1,9 @@
 import type { NodeContext } from '../context.js';
 import type { Labels } from '../state.js';
+import { rule, sameAxis, table, type ChannelRuleTable } from './rule.js';
 
 /** Unary elementwise ops and activations: every channel passes straight through (all outputs: Dropout's mask too). */
-export function unary(ctx: NodeContext): void {
+function unary(ctx: NodeContext): void {
   ctx.node.outputs.forEach((_, o) => ctx.passAll(0, o));
 }
 
@@ -12,7 +13,7 @@ export function unary(ctx: NodeContext): void {
  * operand of the channel count must be a constant, which is sliced (a per-channel scale, PRelu's slope), or the
  * channels are declined.
  */
-export function broadcast(ctx: NodeContext, operands?: number[]): void {
+function broadcast(ctx: NodeContext, operands?: number[]): void {
   const idx = operands ?? ctx.node.inputs.map((_, i) => i).filter((i) => ctx.input(i));
   const ranks = idx.map((i) => ctx.rank(ctx.input(i)));
   const tracked = idx.filter((i) => ctx.axes(i));
@@ -53,7 +54,21 @@ export function broadcast(ctx: NodeContext, operands?: number[]): void {
   }
 }
 
-/** Where(cond, x, y): all three broadcast together. */
-export function where(ctx: NodeContext): void {
-  broadcast(ctx, [0, 1, 2]);
-}
+const UNARY = rule('elementwise: channels pass through', unary, { forward: sameAxis });
+const BINARY = rule('broadcasting elementwise: tracked operands couple, per-channel constants are sliced, size-1 operands couple nothing', (c) => broadcast(c), { forward: sameAxis });
+
+export const elementwiseRules: ChannelRuleTable = {
+  // Unary elementwise and activations.
+  ...table([
+    'Relu', 'LeakyRelu', 'Elu', 'Selu', 'Celu', 'Sigmoid', 'HardSigmoid', 'HardSwish', 'Tanh', 'Softplus', 'Softsign',
+    'Gelu', 'Erf', 'Mish', 'ThresholdedRelu', 'Shrink', 'Exp', 'Log', 'Sqrt', 'Reciprocal', 'Neg', 'Abs', 'Sign',
+    'Floor', 'Ceil', 'Round', 'Sin', 'Cos', 'Tan', 'Asin', 'Acos', 'Atan', 'Sinh', 'Cosh', 'Asinh', 'Acosh', 'Atanh',
+    'Not', 'IsNaN', 'IsInf', 'Identity', 'Cast', 'Dropout', 'BitwiseNot',
+  ], UNARY),
+  // Binary / n-ary elementwise with broadcasting (Clip and PRelu take their bounds / slope as operands).
+  ...table([
+    'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'Mean', 'Mod', 'PRelu', 'Clip', 'Equal', 'Less',
+    'LessOrEqual', 'Greater', 'GreaterOrEqual', 'And', 'Or', 'Xor', 'BitShift', 'CastLike',
+  ], BINARY),
+  Where: rule('broadcasting select: all three operands couple', (c) => broadcast(c, [0, 1, 2]), { forward: sameAxis }),
+};

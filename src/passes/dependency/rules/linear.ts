@@ -1,12 +1,13 @@
 import { constantSource } from '../../../ir/constants.js';
 import type { NodeContext } from '../context.js';
 import type { Labels } from '../state.js';
+import { rule, type ChannelRuleTable } from './rule.js';
 
 /**
  * Gemm: Y = alpha·A'·B' + beta·C with A' = transA ? Aᵀ : A, B' = transB ? Bᵀ : B. With a constant B it is a root
  * (output features = B' columns) and a consumer of A's features (B' rows); C is sliced where it spans the features.
  */
-export function gemm(ctx: NodeContext): void {
+function gemm(ctx: NodeContext): void {
   const transA = ctx.node.getInt('transA', 0) === 1;
   const transB = ctx.node.getInt('transB', 0) === 1;
   const aK = transA ? 0 : 1;
@@ -43,7 +44,7 @@ export function gemm(ctx: NodeContext): void {
  * axis. Between two activations (attention) it is a batched contraction: the K axes are coupled, M and N pass
  * through, batch axes broadcast like elementwise ops.
  */
-export function matmul(ctx: NodeContext): void {
+function matmul(ctx: NodeContext): void {
   const a = ctx.input(0);
   const b = ctx.input(1);
   const ra = ctx.rank(a);
@@ -102,3 +103,8 @@ function contract(ctx: NodeContext, aK: Labels | undefined, bK: Labels | undefin
   if (bN) ctx.setOut(0, outAxis, bN);
   return bN;
 }
+
+export const linearRules: ChannelRuleTable = {
+  Gemm: rule('root of output features (constant B), consumer of input features; C sliced', gemm),
+  MatMul: rule('constant [K,N] weight: root and consumer; two activations: batched contraction couples K', matmul),
+};

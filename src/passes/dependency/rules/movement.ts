@@ -1,13 +1,15 @@
-import { constantSource } from '../../../ir/constants.js';
+import { constantNumbers, constantSource } from '../../../ir/constants.js';
 import { isFloatType } from '../../../ir/dtype.js';
+import type { Node } from '../../../ir/node.js';
 import type { Dim, Value } from '../../../ir/value.js';
-import type { NodeContext } from '../context.js';
+import type { ModelFacts, NodeContext } from '../context.js';
 import { normAxis } from '../context.js';
 import { completeShape, mapThroughReshape } from '../reshapeMap.js';
 import type { Labels } from '../state.js';
+import { rule, type AxisSource, type ChannelRule, type ChannelRuleTable, type InputAxis } from './rule.js';
 
 /** Transpose: each channel axis moves where the permutation puts it. */
-export function transpose(ctx: NodeContext): void {
+function transpose(ctx: NodeContext): void {
   const traced = ctx.traced(0);
   if (!traced) return;
   const { axes, rank } = traced;
@@ -20,7 +22,7 @@ export function transpose(ctx: NodeContext): void {
  * vector is rewritten from the output's new shape, so it must be expressible: symbolic dims become 0 (copy) where the
  * input has the same symbol at that index, and at most one other becomes -1.
  */
-export function reshape(ctx: NodeContext): void {
+function reshape(ctx: NodeContext): void {
   const axes = ctx.axes(0);
   if (!axes) return;
   const x = ctx.input(0)!;
@@ -34,7 +36,7 @@ export function reshape(ctx: NodeContext): void {
   const taken = new Map<number, Labels>();
   for (const [a, labels] of axes) {
     ctx.use(labels);
-    const mapped = mapThroughReshape(ctx.st, inShape, outShape, a, labels, (c) => chooseSplitAxis(y, c));
+    const mapped = mapThroughReshape(ctx.st, inShape, outShape, a, labels, (c) => chooseSplitAxis(ctx.facts, y, c));
     if (typeof mapped === 'string') {
       ctx.block(labels, `${ctx.where}: ${mapped}`);
       continue;
@@ -73,47 +75,95 @@ function reshapeVectorProblem(x: Value, outShape: readonly Dim[], allowzero: boo
  * (Gather / Split / Slice on it, or reshaped again: the 3 of a packed QKV [.., 3, H, d], the group count of a channel
  * shuffle) cannot; of the others the outermost wins, so attention heads are pruned whole.
  */
-function chooseSplitAxis(y: Value, candidates: number[]): number {
-  const kept = candidates.filter((b) => !takenApart(y, b, 0));
+function chooseSplitAxis(facts: ModelFacts, y: Value, candidates: number[]): number {
+  const kept = candidates.filter((b) => !takenApart(facts, y, b, 0));
   return kept[0] ?? candidates[candidates.length - 1]!;
 }
 
-const PASS_THROUGH = new Set(['Identity', 'Cast', 'Dropout', 'Relu', 'Sigmoid', 'Mul', 'Div', 'Add', 'Sub', 'Neg']);
-
-function takenApart(v: Value, axis: number, depth: number): boolean {
+/** Whether some use of `v` takes axis `axis` apart, following each op's `forward` (its rule's answer) a few steps. */
+function takenApart(facts: ModelFacts, v: Value, axis: number, depth: number): boolean {
   if (depth > 8) return false;
-  return v.uses().some(({ node }) => {
+  const rank = v.shape?.length ?? 0;
+  return v.uses().some(({ node, index }) => {
+    const to = facts.ruleFor(node)?.forward?.(node, { input: index, axis, rank });
     const out = node.outputs[0];
-    const rank = v.shape?.length ?? 0;
-    switch (node.opType) {
-      case 'Gather': case 'Split': case 'GatherElements':
-        return normAxis(node.getInt('axis', 0), rank) === axis;
-      case 'Slice': {
-        const sliced = node.input(3) ? constantSource(node.input(3))?.tensor.toNumbers() : [0];
-        return !sliced || sliced.some((s) => normAxis(s, rank) === axis);
-      }
-      case 'Reshape': case 'Flatten':
-        return true;
-      case 'Transpose': {
-        const perm = node.getInts('perm') ?? Array.from({ length: rank }, (_, k) => rank - 1 - k);
-        return !!out && takenApart(out, perm.indexOf(axis), depth + 1);
-      }
-      case 'Squeeze': case 'Unsqueeze': {
-        if (!out?.shape) return false;
-        // Size-1 axes come and go; follow by counting the non-unit axes before ours.
-        const before = v.shape!.slice(0, axis).filter((d) => d !== 1).length;
-        let seen = 0;
-        for (let k = 0; k < out.shape.length; k++) {
-          if (out.shape[k] === 1) continue;
-          if (seen === before) return takenApart(out, k, depth + 1);
-          seen++;
-        }
-        return false;
-      }
-      default:
-        return PASS_THROUGH.has(node.opType) && !!out && out.shape?.length === rank && takenApart(out, axis, depth + 1);
-    }
+    return to === 'apart' || (to !== undefined && !!out && takenApart(facts, out, to, depth + 1));
   });
+}
+
+/** The axis of `to` that has as many non-unit axes before it as `axis` has in `from` (Squeeze / Unsqueeze). */
+function acrossUnitAxes(from: readonly Dim[], to: readonly Dim[], axis: number): number | undefined {
+  const before = from.slice(0, axis).filter((d) => d !== 1).length;
+  let seen = 0;
+  for (let k = 0; k < to.length; k++) {
+    if (to[k] === 1) continue;
+    if (seen === before) return k;
+    seen++;
+  }
+  return undefined;
+}
+
+/** `forward` of ops that take apart the attribute `axis` of their data input (Gather, Split, GatherElements). */
+function apartAlongAttr(node: Node, { input, axis, rank }: InputAxis): 'apart' | undefined {
+  return input === 0 && normAxis(node.getInt('axis', 0), rank) === axis ? 'apart' : undefined;
+}
+
+/** `forward` of Slice: apart along any sliced axis (all of them when they are not known). */
+function sliceForward(node: Node, { input, axis, rank }: InputAxis): 'apart' | undefined {
+  if (input !== 0) return undefined;
+  const legacy = !node.input(1);
+  const starts = legacy ? node.getInts('starts') : constantNumbers(node.input(1));
+  const sliced = node.input(3) ? constantNumbers(node.input(3)) : (legacy ? node.getInts('axes') : undefined) ?? starts?.map((_, k) => k);
+  return !sliced || sliced.some((a) => normAxis(a, rank) === axis) ? 'apart' : undefined;
+}
+
+/** `forward` of Transpose: where the permutation puts the axis. */
+function transposeForward(node: Node, { input, axis, rank }: InputAxis): number | undefined {
+  if (input !== 0) return undefined;
+  const perm = node.getInts('perm') ?? Array.from({ length: rank }, (_, k) => rank - 1 - k);
+  const to = perm.indexOf(axis);
+  return to >= 0 ? to : undefined;
+}
+
+/** `back` of Transpose. */
+function transposeBack(node: Node, axis: number): AxisSource | undefined {
+  const xr = node.input(0)?.shape?.length;
+  if (xr === undefined) return undefined;
+  const perm = node.getInts('perm') ?? Array.from({ length: xr }, (_, k) => xr - 1 - k);
+  return perm[axis] === undefined ? undefined : { axis: perm[axis]! };
+}
+
+/** Squeeze / Unsqueeze: size-1 axes come and go; others map across them, both ways. */
+function unitAxesForward(node: Node, { input, axis }: InputAxis): number | undefined {
+  const x = node.input(0)?.shape;
+  const out = node.outputs[0]?.shape;
+  return input === 0 && x && out ? acrossUnitAxes(x, out, axis) : undefined;
+}
+
+function unitAxesBack(node: Node, axis: number): AxisSource | undefined {
+  const x = node.input(0)?.shape;
+  const out = node.outputs[0]?.shape;
+  const a = x && out ? acrossUnitAxes(out, x, axis) : undefined;
+  return a === undefined ? undefined : { axis: a };
+}
+
+/**
+ * `back` of Expand: output axis `axis` comes from the same axis of the input, right-aligned (nowhere when the input
+ * is broadcast along it); when the shape vector names the channel count there, the slice rewrites it.
+ */
+function expandBack(node: Node, axis: number, facts: ModelFacts): AxisSource | undefined {
+  const x = node.input(0)?.shape;
+  const rank = node.outputs[0]?.shape?.length;
+  const sv = facts.constants.get(node.input(1)!);
+  if (!x || rank === undefined || !sv) return undefined;
+  const ax = axis - (rank - x.length);
+  const entry = axis - (rank - sv.length);
+  const broadcastInput = ax < 0 || x[ax] === 1;
+  const named = entry >= 0 && sv[entry] !== 1;
+  return {
+    ...(broadcastInput ? {} : { axis: ax }),
+    ...(named ? { edit: { kind: 'shapeInput', node, input: 1, mode: 'expand' } as const } : {}),
+  };
 }
 
 /**
@@ -121,7 +171,7 @@ function takenApart(v: Value, axis: number, depth: number): boolean {
  * classes that may never be coupled to a group); on the other axes the inputs meet position by position, an
  * untraced constant input is sliced (ViT's class token).
  */
-export function concat(ctx: NodeContext): void {
+function concat(ctx: NodeContext): void {
   const rank = ctx.rank(ctx.output(0)) ?? ctx.rank(ctx.input(0));
   const inputs = ctx.node.inputs.map((_, i) => i).filter((i) => ctx.input(i));
   if (!ctx.trackedInputs().length) return;
@@ -171,7 +221,7 @@ export function concat(ctx: NodeContext): void {
 }
 
 /** Split: along a channel axis each output takes its segment and the sizes are rewritten; other axes pass. */
-export function split(ctx: NodeContext): void {
+function split(ctx: NodeContext): void {
   const traced = ctx.traced(0);
   if (!traced) return;
   const { axes, rank } = traced;
@@ -206,7 +256,7 @@ export function split(ctx: NodeContext): void {
 }
 
 /** Slice: along a channel axis (step 1) the kept range maps to new bounds; other axes pass. */
-export function slice(ctx: NodeContext): void {
+function slice(ctx: NodeContext): void {
   const traced = ctx.traced(0);
   if (!traced) return;
   const { axes, rank } = traced;
@@ -245,7 +295,7 @@ export function slice(ctx: NodeContext): void {
  * Gather: along another axis the channels pass (shifted by the indices' rank); along a channel axis it is declined.
  * Gathering rows of a constant float table (an embedding) is a source: its columns start new channels.
  */
-export function gather(ctx: NodeContext): void {
+function gather(ctx: NodeContext): void {
   const rank = ctx.rank(ctx.input(0));
   const axis = ctx.node.getInt('axis', 0);
   const idxRank = ctx.rank(ctx.input(1));
@@ -271,7 +321,7 @@ export function gather(ctx: NodeContext): void {
 }
 
 /** Expand: channel axes keep their size; when the shape vector names the channel count it is rewritten. */
-export function expand(ctx: NodeContext): void {
+function expand(ctx: NodeContext): void {
   const axes = ctx.axes(0);
   if (!axes) return;
   const rank = ctx.rank(ctx.input(0));
@@ -292,9 +342,34 @@ export function expand(ctx: NodeContext): void {
 }
 
 /** Shape / Size: they read only dims; the rewrite makes them report the original channel counts. */
-export function readsShape(ctx: NodeContext): void {
+function readsShape(ctx: NodeContext): void {
   const axes = ctx.axes(0);
   if (!axes) return;
   for (const labels of axes.values()) ctx.use(labels);
   ctx.edit({ kind: 'freezeShape', node: ctx.node, axes: new Map(axes) });
 }
+
+/** GatherElements: the output follows the indices' shape, so no channel axis survives it. */
+function gatherElements(ctx: NodeContext): void {
+  ctx.declineAll(`${ctx.where}: the output takes the indices' shape`);
+}
+
+const RESHAPE = rule('channels follow the flat index: merged (Flatten into Gemm) or split (heads: whole heads go)', reshape, { forward: (_, at) => (at.input === 0 ? 'apart' : undefined) });
+const UNIT_AXES: ChannelRule = rule('size-1 axes come and go; channels follow the flat index', reshape, { forward: unitAxesForward, back: unitAxesBack });
+const READS_SHAPE = 'reports the original channel counts after pruning (shape arithmetic may feed computation)';
+
+export const movementRules: ChannelRuleTable = {
+  Concat: rule('offsets along the concatenated axis; other axes couple, constant inputs sliced', concat),
+  Split: rule('segments along a channel axis, sizes rewritten', split, { forward: apartAlongAttr }),
+  Slice: rule('step-1 range along a channel axis, bounds rewritten', slice, { forward: sliceForward }),
+  Gather: rule('passes other axes; a constant float table is a source', gather, { forward: apartAlongAttr }),
+  GatherElements: rule('output shaped like the indices: declined', gatherElements, { forward: apartAlongAttr }),
+  Transpose: rule('channel axes follow the permutation', transpose, { forward: transposeForward, back: transposeBack }),
+  Reshape: RESHAPE,
+  Flatten: RESHAPE,
+  Squeeze: UNIT_AXES,
+  Unsqueeze: UNIT_AXES,
+  Expand: rule('channel axes keep their size; a shape vector naming them is rewritten', expand, { back: expandBack }),
+  Shape: rule(READS_SHAPE, readsShape),
+  Size: rule('reports the original element count after pruning', readsShape),
+};

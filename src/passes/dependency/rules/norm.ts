@@ -1,14 +1,15 @@
 import type { NodeContext } from '../context.js';
 import { normAxis } from '../context.js';
 import type { Labels } from '../state.js';
+import { rule, table, type ChannelRuleTable } from './rule.js';
 
 /** BatchNormalization: per-channel scale, bias, mean and variance on axis 1; every channel passes through. */
-export function batchNorm(ctx: NodeContext): void {
+function batchNorm(ctx: NodeContext): void {
   perChannel(ctx, [1, 2, 3, 4]);
 }
 
 /** InstanceNormalization: per-channel scale and bias; statistics are per channel, over the spatial axes. */
-export function instanceNorm(ctx: NodeContext): void {
+function instanceNorm(ctx: NodeContext): void {
   for (const a of ctx.axes(0)?.keys() ?? []) if (a > 1) ctx.declineAxis(0, a, 'channels on a normalized (spatial) axis');
   perChannel(ctx, [1, 2]);
 }
@@ -25,7 +26,7 @@ function perChannel(ctx: NodeContext, params: number[]): void {
  * LayerNormalization over axes [axis, rank): channels on an earlier axis pass through; channels on a normalized axis
  * slice scale and bias (the statistics are then taken over the kept features, as after any structural pruning).
  */
-export function layerNorm(ctx: NodeContext): void {
+function layerNorm(ctx: NodeContext): void {
   const axes = ctx.axes(0);
   const rank = ctx.rank(ctx.input(0));
   if (!axes) return;
@@ -58,7 +59,7 @@ function sliceAligned(ctx: NodeContext, i: number, a: number, rank: number, labe
  * GroupNormalization: channels are removed a whole group at a time, so each group's channels are one unit; scale and
  * bias are per channel (opset 21) or per group (opset 18), and `num_groups` shrinks.
  */
-export function groupNorm(ctx: NodeContext): void {
+function groupNorm(ctx: NodeContext): void {
   const c = ctx.axes(0)?.get(1);
   for (const a of ctx.axes(0)?.keys() ?? []) if (a > 1) ctx.declineAxis(0, a, 'channels on a normalized axis');
   if (!c) return;
@@ -81,22 +82,24 @@ export function groupNorm(ctx: NodeContext): void {
   ctx.setOut(0, 1, c);
 }
 
-/** Ops that normalize along one attribute axis (LpNormalization, Softmax from opset 13): that axis cannot shrink. */
-export function alongAxis(ctx: NodeContext, axisAttr: string, fallback: number, whole = false): void {
+/**
+ * Ops that normalize along one axis: LpNormalization, and Softmax / LogSoftmax / Hardmax, which before opset 13
+ * flatten the input to 2-D at `axis` (`flattens`), so every axis from there on is normalized together. Channels on a
+ * normalized axis are declined; other channel axes pass.
+ */
+function alongAxis(ctx: NodeContext, fallback: number, flattens: boolean): void {
   const traced = ctx.traced(0);
   if (!traced) return;
   const { axes, rank } = traced;
-  const axis = normAxis(ctx.node.getInt(axisAttr, fallback), rank);
+  const axis = normAxis(ctx.node.getInt('axis', fallback), rank) ?? 0;
   for (const [a, labels] of axes) {
-    // Before opset 13, Softmax flattens to 2-D at `axis`: every axis from there on is normalized together.
-    const mixed = whole ? a >= (axis ?? 0) : a === axis;
-    if (mixed) ctx.block(labels, `${ctx.where}: normalizes across the channels (axis ${a})`);
+    if (flattens ? a >= axis : a === axis) ctx.block(labels, `${ctx.where}: normalizes across the channels (axis ${a})`);
     else ctx.setOut(0, a, labels);
   }
 }
 
 /** Ops that mix neighbouring channels (LRN): the channel axis cannot shrink; other tracked axes pass. */
-export function mixesChannels(ctx: NodeContext): void {
+function mixesChannels(ctx: NodeContext): void {
   for (const [a, labels] of ctx.axes(0) ?? []) {
     if (a === 1) ctx.block(labels, `${ctx.where}: mixes neighbouring channels`);
     else ctx.setOut(0, a, labels);
@@ -104,7 +107,7 @@ export function mixesChannels(ctx: NodeContext): void {
 }
 
 /** MeanVarianceNormalization over `axes` (default [0, 2, 3]). */
-export function meanVarianceNorm(ctx: NodeContext): void {
+function meanVarianceNorm(ctx: NodeContext): void {
   const rank = ctx.rank(ctx.input(0)) ?? 4;
   const axes = (ctx.node.getInts('axes') ?? [0, 2, 3]).map((a) => normAxis(a, rank));
   for (const [a, labels] of ctx.axes(0) ?? []) {
@@ -112,3 +115,16 @@ export function meanVarianceNorm(ctx: NodeContext): void {
     else ctx.setOut(0, a, labels);
   }
 }
+
+const SOFTMAX = rule('normalizes along one axis: declined there, other channels pass', (c) => alongAxis(c, c.opset < 13 ? 1 : -1, c.opset < 13));
+
+export const normRules: ChannelRuleTable = {
+  BatchNormalization: rule('per-channel scale, bias, mean, variance sliced', batchNorm),
+  InstanceNormalization: rule('per-channel scale and bias sliced', instanceNorm),
+  LayerNormalization: rule('scale and bias sliced along normalized channel axes; statistics over kept features', layerNorm),
+  GroupNormalization: rule('whole groups only: each group is one unit; num_groups shrinks', groupNorm),
+  LpNormalization: rule('normalizes along its axis: declined there', (c) => alongAxis(c, -1, false)),
+  MeanVarianceNormalization: rule('normalizes over its axes: declined there', meanVarianceNorm),
+  LRN: rule('mixes neighbouring channels: declined', mixesChannels),
+  ...table(['Softmax', 'LogSoftmax', 'Hardmax'], SOFTMAX),
+};

@@ -2,14 +2,13 @@ import type { Node } from '../../../ir/node.js';
 import type { Value } from '../../../ir/value.js';
 import type { NodeContext } from '../context.js';
 import { normAxis } from '../context.js';
+import { rule, table, type ChannelRuleTable } from './rule.js';
 
 /**
- * Reductions: a channel axis that is not reduced passes through (shifted when keepdims=0). Reducing over the
- * channels is declined, except the mean and variance of a LayerNorm that TorchScript decomposed into
- * ReduceMean / Sub / Pow / ReduceMean / Sqrt / Div (opset < 17): those statistics are then taken over the kept
- * features, exactly as the LayerNormalization op does after pruning.
+ * Reductions: a channel axis that is not reduced passes through (shifted when keepdims=0); reducing over the
+ * channels is declined unless `statistic` accepts the node (see the ReduceMean rule).
  */
-export function reduce(ctx: NodeContext): void {
+function reduce(ctx: NodeContext, statistic?: (node: Node) => boolean): void {
   const axes = ctx.axes(0);
   if (!axes) return;
   const rank = ctx.rank(ctx.input(0));
@@ -26,25 +25,27 @@ export function reduce(ctx: NodeContext): void {
     return;
   }
   const reduced = given?.length ? given.map((a) => normAxis(a, rank)) : Array.from({ length: rank }, (_, a) => a);
-  reduceAxes(ctx, reduced, ctx.node.getInt('keepdims', 1) === 1, rank);
+  const keepdims = ctx.node.getInt('keepdims', 1) === 1;
+  reduceAxes(ctx, reduced, keepdims, keepdims && !!statistic?.(ctx.node));
 }
 
 /** ArgMax / ArgMin over one axis. */
-export function argReduce(ctx: NodeContext): void {
+function argReduce(ctx: NodeContext): void {
   const rank = ctx.rank(ctx.input(0));
   if (!ctx.axes(0)) return;
   if (rank === undefined) {
     ctx.declineAll(`${ctx.where}: rank unknown`);
     return;
   }
-  reduceAxes(ctx, [normAxis(ctx.node.getInt('axis', 0), rank)], ctx.node.getInt('keepdims', 1) === 1, rank);
+  reduceAxes(ctx, [normAxis(ctx.node.getInt('axis', 0), rank)], ctx.node.getInt('keepdims', 1) === 1, false);
 }
 
-function reduceAxes(ctx: NodeContext, reduced: (number | undefined)[], keepdims: boolean, _rank: number): void {
+/** `overChannelsAllowed`: a reduction over the channels is a statistic over the kept ones, not a decline. */
+function reduceAxes(ctx: NodeContext, reduced: (number | undefined)[], keepdims: boolean, overChannelsAllowed: boolean): void {
   for (const [a, labels] of ctx.axes(0)!) {
     if (reduced.includes(a)) {
-      if (!(keepdims && isLayerNormStatistic(ctx.node))) ctx.block(labels, `${ctx.where}: reduces over the channels (axis ${a})`);
-      else ctx.touch('through', labels);
+      if (overChannelsAllowed) ctx.touch('through', labels);
+      else ctx.block(labels, `${ctx.where}: reduces over the channels (axis ${a})`);
       continue;
     }
     const shift = keepdims ? 0 : reduced.filter((r) => r !== undefined && r < a).length;
@@ -52,9 +53,12 @@ function reduceAxes(ctx: NodeContext, reduced: (number | undefined)[], keepdims:
   }
 }
 
-/** The mean (feeds Sub(x, mean)) or the variance (reads Pow(Sub(x, mean), 2)) of a decomposed LayerNorm. */
+/**
+ * Whether a ReduceMean is the mean (feeds Sub(x, mean)) or the variance (reads Pow(Sub(x, mean), 2)) of a LayerNorm
+ * that TorchScript decomposed into ReduceMean / Sub / Pow / ReduceMean / Sqrt / Div (opset < 17): those statistics
+ * are then taken over the kept features, exactly as the LayerNormalization op does after pruning.
+ */
 function isLayerNormStatistic(reduceNode: Node): boolean {
-  if (reduceNode.opType !== 'ReduceMean') return false;
   const x = reduceNode.input(0);
   const out = reduceNode.outputs[0];
   if (!x || !out) return false;
@@ -75,25 +79,26 @@ function centers(x: Value, mean: Value): boolean {
   return uses.length > 0 && uses.every((u) => u.node.opType === 'Sub' && u.index === 1 && u.node.input(0) === x);
 }
 
-/** Softmax / LogSoftmax / Hardmax: normalizing over a channel axis is declined. */
-export function softmax(ctx: NodeContext): void {
-  const traced = ctx.traced(0);
-  if (!traced) return;
-  const { axes, rank } = traced;
-  const legacy = ctx.opset < 13;
-  const axis = normAxis(ctx.node.getInt('axis', legacy ? 1 : -1), rank) ?? 0;
-  for (const [a, labels] of axes) {
-    // Before opset 13 the input is flattened to 2-D at `axis`: every later axis is normalized too.
-    if (legacy ? a >= axis : a === axis) ctx.block(labels, `${ctx.where}: normalizes across the channels (axis ${a})`);
-    else ctx.setOut(0, a, labels);
-  }
-}
-
 /** TopK / CumSum style ops along one axis: that axis cannot be a channel axis; others pass to every output. */
-export function alongOneAxis(ctx: NodeContext, axis: number | undefined): void {
+function alongOneAxis(ctx: NodeContext, axis: number | undefined): void {
   const rank = ctx.rank(ctx.input(0));
   for (const [a, labels] of ctx.axes(0) ?? []) {
     if (rank === undefined || axis === undefined || normAxis(axis, rank) === a) ctx.block(labels, `${ctx.where}: works along the channels (axis ${a})`);
     else ctx.node.outputs.forEach((_, o) => ctx.setOut(o, a, labels));
   }
 }
+
+const REDUCE = rule('channels pass unless reduced over', (c) => reduce(c));
+const ARG_REDUCE = rule('channels pass unless reduced over', argReduce);
+
+export const reduceRules: ChannelRuleTable = {
+  ...table([
+    'ReduceSum', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceL1', 'ReduceL2', 'ReduceLogSum', 'ReduceLogSumExp',
+    'ReduceSumSquare',
+  ], REDUCE),
+  ReduceMean: rule('channels pass unless reduced over; over the channels only as a decomposed LayerNorm\'s mean or variance', (c) => reduce(c, isLayerNormStatistic)),
+  ArgMax: ARG_REDUCE,
+  ArgMin: ARG_REDUCE,
+  TopK: rule('works along one axis: declined there', (c) => alongOneAxis(c, c.node.getInt('axis', -1))),
+  CumSum: rule('accumulates along one axis: declined there', (c) => alongOneAxis(c, c.numbers(c.input(1))?.[0])),
+};

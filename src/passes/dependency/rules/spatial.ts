@@ -1,7 +1,8 @@
 import type { NodeContext } from '../context.js';
+import { rule, table, type ChannelRuleTable } from './rule.js';
 
 /** Pools (MaxPool, AveragePool, LpPool and their Global forms): channels on axis 1 pass; spatial axes are pooled. */
-export function pool(ctx: NodeContext): void {
+function pool(ctx: NodeContext): void {
   for (const [a, labels] of ctx.axes(0) ?? []) {
     if (a === 1) ctx.node.outputs.forEach((_, o) => ctx.setOut(o, 1, labels));
     else ctx.block(labels, `${ctx.where}: pools over the channels (axis ${a})`);
@@ -12,7 +13,7 @@ export function pool(ctx: NodeContext): void {
  * Resize / Upsample: a channel axis must have scale 1; `sizes` (when given) names the channel count, so the rewrite
  * recomputes it from the output's new shape.
  */
-export function resize(ctx: NodeContext): void {
+function resize(ctx: NodeContext): void {
   const axes = ctx.axes(0);
   if (!axes) return;
   const legacy = ctx.op === 'Upsample' || ctx.opset < 11;
@@ -34,23 +35,15 @@ export function resize(ctx: NodeContext): void {
   }
 }
 
+/** A constant input's values (stored float scales included), [] for an empty one, undefined when not constant. */
 function numbersAt(ctx: NodeContext, i: number): number[] | undefined {
   const v = ctx.input(i);
   if (!v) return undefined;
-  const n = ctx.numbers(v);
-  if (n) return n;
-  // Float scales are not in the integer constants table: read the constant directly.
-  return v.shape?.[0] === 0 ? [] : floatConstant(ctx, i);
-}
-
-function floatConstant(ctx: NodeContext, i: number): number[] | undefined {
-  const src = ctx.input(i);
-  if (!src) return undefined;
-  return ctx.numbers(src);
+  return ctx.numbers(v) ?? (v.shape?.[0] === 0 ? [] : undefined);
 }
 
 /** Pad: the channel axes must not be padded. */
-export function pad(ctx: NodeContext): void {
+function pad(ctx: NodeContext): void {
   const axes = ctx.axes(0);
   const rank = ctx.rank(ctx.input(0));
   if (!axes) return;
@@ -70,7 +63,7 @@ export function pad(ctx: NodeContext): void {
 }
 
 /** Tile: a channel axis must be repeated once. */
-export function tile(ctx: NodeContext): void {
+function tile(ctx: NodeContext): void {
   const axes = ctx.axes(0);
   if (!axes) return;
   const repeats = ctx.numbers(ctx.input(1));
@@ -79,3 +72,13 @@ export function tile(ctx: NodeContext): void {
     else ctx.setOut(0, a, labels);
   }
 }
+
+const POOL = rule('pools spatial axes; channels pass through', pool);
+
+export const spatialRules: ChannelRuleTable = {
+  ...table(['MaxPool', 'AveragePool', 'LpPool', 'GlobalAveragePool', 'GlobalMaxPool', 'GlobalLpPool'], POOL),
+  Tile: rule('channel axes must repeat once', tile),
+  Pad: rule('channel axes must not be padded', pad),
+  Resize: rule('channel axes must have scale 1; sizes rewritten', resize),
+  Upsample: rule('channel axes must have scale 1', resize),
+};
