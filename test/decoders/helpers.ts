@@ -442,14 +442,20 @@ function zeroInputRows(model: Model, ref: WeightRef, features: readonly number[]
 
 export interface TorchCase { fx: DecoderFixture; ids: number[][]; keep?: KeepLists; mode?: 'slice' | 'mask' }
 
-/** Logits of the torch reference for each case (one interpreter for all); a keep list it rejects throws. */
-export function torchLogits(cases: readonly TorchCase[]): Logits[] {
+/** The torch reference's logits for each case (one interpreter for all), or why it rejects the case's keep lists. */
+export function torchReference(cases: readonly TorchCase[]): (Logits | { error: string })[] {
   const input = JSON.stringify({
     cases: cases.map((c) => ({ config: c.fx.config, seed: c.fx.seed, inputIds: c.ids, keep: c.keep ?? {}, mode: c.mode ?? 'slice' })),
   });
   const out = execFileSync(SYSTEM_PYTHON, [TORCH_REFERENCE], { input, encoding: 'utf8', maxBuffer: 256 << 20 });
-  return (JSON.parse(out) as { results: ({ dims: number[]; logits: number[] } | { error: string })[] }).results.map((r) => {
+  return (JSON.parse(out) as { results: ({ dims: number[]; logits: number[] } | { error: string })[] }).results
+    .map((r) => ('error' in r ? r : { dims: r.dims, data: Float32Array.from(r.logits) }));
+}
+
+/** The torch reference's logits for each case; a rejected keep list throws. */
+export function torchLogits(cases: readonly TorchCase[]): Logits[] {
+  return torchReference(cases).map((r) => {
     if ('error' in r) throw new Error(`torch reference: ${r.error}`);
-    return { dims: r.dims, data: Float32Array.from(r.logits) };
+    return r;
   });
 }
