@@ -270,6 +270,8 @@ export async function cacheConsistency(bytes: Uint8Array, ids: number[][], prefi
 /** What a pruned decoder keeps, per the original's numbering. Omitted lists keep everything. */
 export interface LayerKeep { heads?: number[]; kvHeads?: number[]; ffn?: number[] }
 export interface KeepLists { hidden?: number[]; layers?: LayerKeep[] }
+/** Keep lists with every list given. */
+export interface FullKeep { hidden: number[]; layers: { heads: number[]; kvHeads: number[]; ffn: number[] }[] }
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
@@ -283,7 +285,7 @@ export function queryHeadsOf(cfg: DecoderConfig, layer: number, groups: readonly
  * Seeded random keep lists removing ⌊ratio·n⌋ (at least one unit kept) of: whole KV groups with their query heads in
  * GQA layers, heads in MHA layers (`heads`); FFN neurons (`ffn`); hidden channels (`hidden`).
  */
-export function randomKeep(fx: DecoderFixture, seed: number, ratios: { heads?: number; ffn?: number; hidden?: number }): KeepLists {
+export function randomKeep(fx: DecoderFixture, seed: number, ratios: { heads?: number; ffn?: number; hidden?: number }): FullKeep {
   const r = rng(seed);
   const pick = (n: number, ratio: number | undefined): number[] => {
     const order = range(n).sort(() => r() - 0.5);
@@ -291,7 +293,7 @@ export function randomKeep(fx: DecoderFixture, seed: number, ratios: { heads?: n
     return range(n).filter((u) => !drop.has(u));
   };
   const cfg = fx.config;
-  const layers = range(cfg.layers).map((i): LayerKeep => {
+  const layers = range(cfg.layers).map((i) => {
     const gqa = cfg.kvHeads[i]! < cfg.heads[i]!;
     const kvHeads = pick(cfg.kvHeads[i]!, ratios.heads);
     const heads = gqa ? queryHeadsOf(cfg, i, kvHeads) : pick(cfg.heads[i]!, ratios.heads);
@@ -354,7 +356,7 @@ function columns(m: { rows: number; cols: number; data: Float32Array }, from: nu
  * section's) column blocks, FFN neurons from the down projection's rows. Throws when a pruned weight block equals no
  * original block. Quantized layers are reported whole.
  */
-export function readKeep(fx: DecoderFixture, original: Uint8Array, pruned: Uint8Array): Required<KeepLists> & { layers: Required<LayerKeep>[] } {
+export function readKeep(fx: DecoderFixture, original: Uint8Array, pruned: Uint8Array): FullKeep {
   const a = decodeModel(original);
   const b = decodeModel(pruned);
   const cfg = fx.config;
@@ -362,7 +364,7 @@ export function readKeep(fx: DecoderFixture, original: Uint8Array, pruned: Uint8
   const embedA = matrixAt(a, fx.layout.embed);
   const embedB = matrixAt(b, fx.layout.embed);
   const hidden = matchBlocks(embedA, embedB, 'cols', 1, range(embedA.rows), 'embedding columns');
-  const layers = fx.layout.layers.map((l, i): Required<LayerKeep> => {
+  const layers = fx.layout.layers.map((l, i): FullKeep['layers'][number] => {
     const o = l.o!;
     const heads = matchBlocks(matrixAt(a, o), matrixAt(b, o), 'rows', hd, hidden, `layer ${i} o rows`);
     let kvHeads: number[];
@@ -382,7 +384,7 @@ export function readKeep(fx: DecoderFixture, original: Uint8Array, pruned: Uint8
 }
 
 /** Whether the keep lists remove anything of each kind. */
-export function removedKinds(fx: DecoderFixture, keep: ReturnType<typeof readKeep>): { hidden: boolean; heads: boolean; kvHeads: boolean; ffn: boolean } {
+export function removedKinds(fx: DecoderFixture, keep: FullKeep): { hidden: boolean; heads: boolean; kvHeads: boolean; ffn: boolean } {
   const cfg = fx.config;
   return {
     hidden: keep.hidden.length < cfg.hidden,

@@ -14,7 +14,7 @@ import { Tensor } from '../../src/ir/tensor.js';
 import { pythonHas } from '../io/python.js';
 import {
   cacheConsistency, DECODER_FIXTURES, decoderFixture, fixtureBytes, maskedOriginal, queryHeadsOf, randomKeep, readKeep,
-  relative, tokens, torchLogits, torchReference, TOLERANCE, withDecoder, type DecoderFixture, type KeepLists, type Logits, type WeightRef,
+  relative, tokens, torchLogits, torchReference, TOLERANCE, withDecoder, type DecoderFixture, type FullKeep, type Logits, type WeightRef,
 } from './helpers.js';
 
 const CACHED = DECODER_FIXTURES.filter((f) => f.cache);
@@ -119,27 +119,27 @@ function sliceWeight(model: Model, ref: WeightRef, keepIn: readonly number[] | u
 }
 
 /** The weights readKeep reads, sliced as a pruner would (the model does not run: only its weights are read). */
-function handSliced(fx: DecoderFixture, keep: Required<KeepLists>): Uint8Array {
+function handSliced(fx: DecoderFixture, keep: FullKeep): Uint8Array {
   const model = decodeModel(fixtureBytes(fx));
   const hd = fx.config.headDim;
   const lines = (units: number[], width: number) => units.flatMap((u) => Array.from({ length: width }, (_, j) => u * width + j));
   sliceWeight(model, fx.layout.embed, undefined, keep.hidden);
   fx.layout.layers.forEach((l, i) => {
     const lk = keep.layers[i]!;
-    sliceWeight(model, l.o!, lines(lk.heads!, hd), keep.hidden);
+    sliceWeight(model, l.o!, lines(lk.heads, hd), keep.hidden);
     if (!l.down!.quantized) sliceWeight(model, l.down!, lk.ffn, keep.hidden);
     if (l.qkv) {
       const [q, k] = l.qkv.sections!;
-      const kv = lines(lk.kvHeads!, hd);
-      sliceWeight(model, l.qkv, keep.hidden, [...lines(lk.heads!, hd), ...kv.map((c) => c + q!.size), ...kv.map((c) => c + q!.size + k!.size)]);
-    } else sliceWeight(model, l.k!, keep.hidden, lines(lk.kvHeads!, hd));
+      const kv = lines(lk.kvHeads, hd);
+      sliceWeight(model, l.qkv, keep.hidden, [...lines(lk.heads, hd), ...kv.map((c) => c + q!.size), ...kv.map((c) => c + q!.size + k!.size)]);
+    } else sliceWeight(model, l.k!, keep.hidden, lines(lk.kvHeads, hd));
   });
   return encodeModel(model);
 }
 
 describe('readKeep', () => {
   it.each(DECODER_FIXTURES)('$name: reads back the keep lists of weights sliced by hand', (fx) => {
-    const keep = randomKeep(fx, 21, { heads: 0.5, ffn: 0.3, hidden: 0.25 }) as Required<KeepLists>;
+    const keep = randomKeep(fx, 21, { heads: 0.5, ffn: 0.3, hidden: 0.25 });
     const read = readKeep(fx, fixtureBytes(fx), handSliced(fx, keep));
     expect(read.hidden).toEqual(keep.hidden);
     read.layers.forEach((l, i) => {

@@ -30,7 +30,6 @@ function pending(name: string, reason: string, fn: () => Promise<void> | void, t
   it.fails(`${name} [pending, issue 11: ${reason}]`, fn, timeout);
 }
 
-const CACHED = DECODER_FIXTURES.filter((f) => f.cache);
 const GQA = DECODER_FIXTURES.filter((f) => f.config.kvHeads[0]! < f.config.heads[0]!);
 const HEADS_DECLINED = 'attention groups are declined (KV cache Concat, repeat_kv Expand, QK MatMul on an untracked operand, fused attention ops)';
 const HIDDEN_DECLINED = 'the residual stream is declined (RMSNorm ReduceMean, Conv1D Reshapes, fused norm ops)';
