@@ -22,7 +22,7 @@ import { decodeModel } from '../../src/ir/load.js';
 import type { Model } from '../../src/ir/model.js';
 import { encodeModel } from '../../src/ir/save.js';
 import { Tensor } from '../../src/ir/tensor.js';
-import { floats, rng } from '../dependency/helpers/run.js';
+import { floats, relativeError, rng } from '../dependency/helpers/run.js';
 import { SYSTEM_PYTHON } from '../io/python.js';
 
 export const DECODERS_DIR = fileURLToPath(new URL('../../fixtures/decoders', import.meta.url));
@@ -238,16 +238,9 @@ export async function withDecoder<T>(bytes: Uint8Array, fn: (d: Decoder) => Prom
   }
 }
 
-/** max |a − b| / max |b| over two flat arrays (Infinity for a length mismatch or NaN). */
-export function relative(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) return Infinity;
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return Number.isNaN(diff) ? Infinity : diff / Math.max(scale, 1e-12);
+/** max |a − b| / max |b| over two flat logits arrays (Infinity for a length mismatch or NaN). */
+export function relative(a: Float32Array, b: Float32Array): number {
+  return relativeError(new ort.Tensor('float32', a, [a.length]), new ort.Tensor('float32', b, [b.length]));
 }
 
 /**

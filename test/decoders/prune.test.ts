@@ -18,11 +18,12 @@ import { centralityPrune, type CentralityPruneOptions, type PruneReport } from '
 import { pruneChannels } from '../../src/passes/pruneChannels.js';
 import { runCli } from '../cli/runCli.js';
 import { randomKeep as randomGroupKeep } from '../dependency/helpers/prune.js';
-import { checkModels, pythonHas } from '../io/python.js';
+import { onnxCheck } from '../dependency/helpers/checker.js';
+import { pythonHas } from '../io/python.js';
 import { tempDir } from '../prune/helpers.js';
 import {
   cacheConsistency, DECODER_FIXTURES, decoderFixture, fixtureBytes, maskedOriginal, queryHeadsOf, readKeep, relative,
-  removedKinds, tokens, torchLogits, TOLERANCE, withDecoder, type DecoderFixture,
+  removedKinds, tokens, torchLogits, TOLERANCE, withDecoder, type DecoderFixture, type FullKeep,
 } from './helpers.js';
 
 /** Expected to fail until issue 11's engine work (phase 2) lands; the reason names what is missing. */
@@ -38,6 +39,19 @@ async function pruned(bytes: Uint8Array, opts: Partial<CentralityPruneOptions>):
   const model = decodeModel(bytes);
   const report = await centralityPrune(model, opts);
   return { bytes: encodeModel(model), report };
+}
+
+const scopeAll = new Map<string, Promise<{ bytes: Uint8Array; keep: FullKeep }>>();
+
+/** `prune --scope all --ratio 0.5` on a fixture and the keep lists it realizes, computed once per fixture. */
+function prunedAll(fx: DecoderFixture): Promise<{ bytes: Uint8Array; keep: FullKeep }> {
+  let p = scopeAll.get(fx.name);
+  if (!p) {
+    const original = fixtureBytes(fx);
+    p = pruned(original, { scope: 'all', ratio: 0.5 }).then(({ bytes }) => ({ bytes, keep: readKeep(fx, original, bytes) }));
+    scopeAll.set(fx.name, p);
+  }
+  return p;
 }
 
 /** Nodes of one layer's attention projections and FFN producers, by the fixture's layout. */
@@ -73,15 +87,7 @@ describe('FFN neurons of plain Llama / Qwen2 exports (pruned today)', () => {
     expect(relative(got.data, masked.data), 'pruned vs masked original').toBeLessThanOrEqual(TOLERANCE);
     if (pythonHas('torch')) expect(relative(got.data, torchLogits([{ fx, ids, keep }])[0]!.data), 'pruned vs torch').toBeLessThanOrEqual(TOLERANCE);
     if (fx.cache) expect((await cacheConsistency(bytes, ids)).error, 'cache consistency').toBeLessThanOrEqual(TOLERANCE);
-    if (pythonHas('onnx')) {
-      const { dir, cleanup } = tempDir('cprune-decoder-');
-      try {
-        writeFileSync(join(dir, 'pruned.onnx'), bytes);
-        expect(checkModels([join(dir, 'pruned.onnx')], { full: true })).toEqual({ [join(dir, 'pruned.onnx')]: 'ok' });
-      } finally {
-        cleanup();
-      }
-    }
+    if (pythonHas('onnx')) expect(onnxCheck([bytes]), 'python3-onnx full checker').toEqual([null]);
   });
 });
 
@@ -107,23 +113,13 @@ describe('issue 11 on every decoder fixture', () => {
       });
 
       pending('prune --scope all --ratio 0.5 removes heads (KV groups), FFN neurons and hidden channels; logits equal the torch reference', HEADS_DECLINED, async () => {
-        const original = fixtureBytes(fx);
-        const { bytes } = await pruned(original, { scope: 'all', ratio: 0.5 });
-        const keep = readKeep(fx, original, bytes);
+        const { bytes, keep } = await prunedAll(fx);
         expect(removedKinds(fx, keep)).toEqual({ hidden: !fx.quantized, heads: true, kvHeads: true, ffn: true });
         const ids = tokens(fx);
         const got = await withDecoder(bytes, (d) => d.full(ids));
         expect(got.dims).toEqual([2, 7, fx.config.vocab]);
         if (!fx.quantized && pythonHas('torch')) expect(relative(got.data, torchLogits([{ fx, ids, keep }])[0]!.data)).toBeLessThanOrEqual(TOLERANCE);
-        if (fx.checker === 'python3-onnx' && pythonHas('onnx')) {
-          const { dir, cleanup } = tempDir('cprune-decoder-');
-          try {
-            writeFileSync(join(dir, 'pruned.onnx'), bytes);
-            expect(checkModels([join(dir, 'pruned.onnx')], { full: true })).toEqual({ [join(dir, 'pruned.onnx')]: 'ok' });
-          } finally {
-            cleanup();
-          }
-        }
+        if (fx.checker === 'python3-onnx' && pythonHas('onnx')) expect(onnxCheck([bytes]), 'python3-onnx full checker').toEqual([null]);
       });
 
       pending('removing heads (KV groups) and FFN neurons equals masking them in the original', HEADS_DECLINED, async () => {
@@ -145,9 +141,7 @@ describe('issue 11 on every decoder fixture', () => {
 
       if (fx.cache) {
         pending('the pruned model decodes through its own, smaller cache: declared cache shapes rewritten, prefill + steps = one pass', HEADS_DECLINED, async () => {
-          const original = fixtureBytes(fx);
-          const { bytes } = await pruned(original, { scope: 'all', ratio: 0.5 });
-          const keep = readKeep(fx, original, bytes);
+          const { bytes, keep } = await prunedAll(fx);
           expect(removedKinds(fx, keep).kvHeads, 'KV heads removed, so the cache shrinks').toBe(true);
           const m = decodeModel(bytes);
           keep.layers.forEach((l, i) => {
@@ -162,9 +156,7 @@ describe('issue 11 on every decoder fixture', () => {
         });
 
         pending('uniform heads (default with a cache): every layer keeps the same number of query and KV heads', HEADS_DECLINED, async () => {
-          const original = fixtureBytes(fx);
-          const { bytes } = await pruned(original, { scope: 'all', ratio: 0.5 });
-          const keep = readKeep(fx, original, bytes);
+          const { keep } = await prunedAll(fx);
           expect(new Set(keep.layers.map((l) => `${l.heads.length}/${l.kvHeads.length}`)).size).toBe(1);
           expect(keep.layers[0]!.heads.length).toBeLessThan(fx.config.heads[0]!);
         });
@@ -172,9 +164,7 @@ describe('issue 11 on every decoder fixture', () => {
 
       if (fx.kind === 'fused') {
         pending('fused attention attributes follow the kept heads (num_heads, kv_num_heads, q_num_heads, qkv_hidden_sizes)', HEADS_DECLINED, async () => {
-          const original = fixtureBytes(fx);
-          const { bytes } = await pruned(original, { scope: 'all', ratio: 0.5 });
-          const keep = readKeep(fx, original, bytes);
+          const { bytes, keep } = await prunedAll(fx);
           expect(removedKinds(fx, keep).heads, 'heads removed').toBe(true);
           const m = decodeModel(bytes);
           keep.layers.forEach((l, i) => {
