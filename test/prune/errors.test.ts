@@ -5,10 +5,9 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../cli/runCli.js';
-import { fixturePath, tempDir } from './helpers.js';
+import { fixturePath, runCli, tempDir } from '../support/index.js';
 
-const { dir, cleanup } = tempDir('prune-errors-');
+const { dir, cleanup } = tempDir('prune-errors');
 afterAll(cleanup);
 
 const config = (name: string, text: string): string => {
