@@ -3,7 +3,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync
 import { join } from 'node:path';
 import { create } from '@bufbuild/protobuf';
 import { AttributeProtoSchema, AttributeProto_AttributeType, NodeProtoSchema } from 'onnx-buf';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeModel } from '../../src/ir/load.js';
 import { saveModel } from '../../src/ir/save.js';
 import { fixtureModels, runCli, seededBytes, tempDir, type CliResult } from '../support/index.js';
@@ -14,10 +14,9 @@ import { editModel, smallConvNet } from './models.js';
  * no output (or temp) file left behind, and the input untouched.
  */
 
-const { dir: root, cleanup } = tempDir('errors');
-afterAll(cleanup);
+const root = tempDir('errors');
 const inDir = join(root, 'in');
-mkdirSync(inDir);
+beforeAll(() => mkdirSync(inDir));
 
 /** A model whose weights sit in `<name>.data` beside it; `edit` may then corrupt its external_data entries. */
 function externalModel(name: string, edit?: (location: { value: string }) => void): string {

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { decodeModel } from '../../src/ir/load.js';
 import { encodeModel } from '../../src/ir/save.js';
 import { describeWith, has, itWith, LIBONNX_TESTDATA as DATA, onnxCheck, tempDir } from '../support/index.js';
@@ -15,8 +15,7 @@ const models = has('libonnx-testdata')
   : [];
 const suites = [...new Set(models.map((m) => relative(DATA, m).split('/')[0]!))];
 
-const { dir, cleanup } = tempDir('conformance');
-afterAll(cleanup);
+const dir = tempDir('conformance');
 
 function roundTripFailure(path: string): string | undefined {
   const original = readFileSync(path);

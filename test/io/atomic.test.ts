@@ -1,6 +1,6 @@
 import { mkdirSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/ir/errors.js';
 import { decodeModel, loadModel } from '../../src/ir/load.js';
 import { saveModel } from '../../src/ir/save.js';
@@ -9,8 +9,7 @@ import { tempDir } from '../support/index.js';
 
 /** A save that fails part way leaves nothing behind: no output, no side file, no temp file. */
 
-const { dir, cleanup } = tempDir('atomic');
-afterAll(cleanup);
+const dir = tempDir('atomic');
 
 const listing = (d: string): string[] => readdirSync(d).sort();
 

@@ -1,6 +1,6 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ModelBuilder } from '../../src/ir/builder.js';
 import { decodeModel, loadModel } from '../../src/ir/load.js';
 import { encodeModel, saveModel } from '../../src/ir/save.js';
@@ -9,8 +9,7 @@ import { alsoWith, feedsFor, FIXTURE_DIR, fixtureModels, onnxCheck, runOrt, temp
 
 /** Weights in a side file: same tensors, same onnxruntime outputs, read lazily, back inline byte for byte. */
 
-const { dir, cleanup } = tempDir('external');
-afterAll(cleanup);
+const dir = tempDir('external');
 
 /** A real export when the fixtures exist, else the builder model written to a file. */
 function sourceModel(): string {

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { bfloat16ToFloat, floatToBfloat16, floatToHalf, halfToFloat } from '../../src/ir/dtype.js';
 import { describeWith, Rng, runPython, tempDir } from '../support/index.js';
 
@@ -44,8 +44,7 @@ function halfBitsToNumber(h: number): number {
 const isHalfNaN = (h: number): boolean => (h & 0x7c00) === 0x7c00 && (h & 0x3ff) !== 0;
 const isBf16NaN = (h: number): boolean => (h & 0x7f80) === 0x7f80 && (h & 0x7f) !== 0;
 
-const { dir, cleanup } = tempDir('f16');
-afterAll(cleanup);
+const dir = tempDir('f16');
 let values: Float32Array;
 const read16 = (name: string): Uint16Array => {
   const b = readFileSync(join(dir, name));

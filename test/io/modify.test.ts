@@ -1,5 +1,5 @@
 import { basename, join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ModelBuilder } from '../../src/ir/builder.js';
 import { constantSource } from '../../src/ir/constants.js';
 import { DataType } from '../../src/ir/dtype.js';
@@ -11,8 +11,7 @@ import { alsoWith, feedsFor, fixtureModels, onnxCheck, ort, paddleModels, runOrt
 
 /** A model whose weights we change, then save, must run in onnxruntime with the output the new weights imply. */
 
-const { dir, cleanup } = tempDir('modify');
-afterAll(cleanup);
+const dir = tempDir('modify');
 
 /** Replaces the data behind a constant (initializer or Constant node, through any Cast), keeping its stored type. */
 function replaceConstant(v: Value, values: number[]): void {

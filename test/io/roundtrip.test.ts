@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeModel, loadModel } from '../../src/ir/load.js';
 import { encodeModel, saveModel } from '../../src/ir/save.js';
 import { smallConvNet } from '../cli/models.js';
@@ -12,8 +12,7 @@ import { fixtureModels, itWith, onnxCheck, paddleModels, runCli, tempDir } from 
  */
 
 const models = [...fixtureModels(), ...paddleModels()];
-const { dir, cleanup } = tempDir('roundtrip');
-afterAll(cleanup);
+const dir = tempDir('roundtrip');
 
 /** Compares without vitest diffing megabytes: the first differing offset is what helps. */
 function expectSameBytes(actual: Uint8Array, expected: Uint8Array, what: string): void {

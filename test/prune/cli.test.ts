@@ -5,12 +5,11 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FASHION_MNIST, fixturePath, itWith, ort, runCli, runOrt, tempDir } from '../support/index.js';
 import { expectPartition, type PruneReport } from './helpers.js';
 
-const { dir, cleanup } = tempDir('prune-cli');
-afterAll(cleanup);
+const dir = tempDir('prune-cli');
 
 /** Runs the CLI expecting success with nothing on stderr; returns the parsed report. */
 function pruneCli(model: string, out: string, flags: string[]): PruneReport & Record<string, unknown> {

@@ -4,11 +4,10 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fixturePath, runCli, tempDir } from '../support/index.js';
 
-const { dir, cleanup } = tempDir('prune-errors');
-afterAll(cleanup);
+const dir = tempDir('prune-errors');
 
 const config = (name: string, text: string): string => {
   const p = join(dir, name);

@@ -11,11 +11,8 @@ import { releaseGramSessions } from '../../src/passes/scoring/index.js';
 import { fixtureBytes, fixtureFeeds, fixturePath, runCli, runOrt, tempDir } from '../support/index.js';
 import { documentedKept, expectKeptCounts, expectRankedRemoval, prune, type GroupReport, type PruneReport } from './helpers.js';
 
-const { dir, cleanup } = tempDir('prune-policies');
-afterAll(() => {
-  cleanup();
-  return releaseGramSessions();
-});
+const dir = tempDir('prune-policies');
+afterAll(releaseGramSessions);
 
 const names = (g: ChannelGroup): string[] => g.producers.map((n) => n.name);
 const byId = (r: PruneReport) => (id: number): GroupReport => r.groups[id]!;

@@ -7,13 +7,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { describeWith, fixturePath, runCli, runPython, tempDir } from '../support/index.js';
 import type { GroupReport, PruneReport } from './helpers.js';
 
 const RATIO = 0.3;
-const { dir, cleanup } = tempDir('prune-reference');
-afterAll(cleanup);
+const dir = tempDir('prune-reference');
 
 interface RefCase {
   tau: number; edges: number; components: number;

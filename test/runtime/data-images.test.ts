@@ -1,13 +1,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { IMAGENET_MEAN, IMAGENET_STD, loadDataset, shuffledSplit, subset } from '../../src/runtime/data/index.js';
 import { describeWith, runPython, tempDir } from '../support/index.js';
 
 interface ImageCases { png: number[]; jpeg: number[]; grey: number[] }
 
-const { dir, cleanup } = tempDir('images');
-afterAll(cleanup);
+const dir = tempDir('images');
 /** The image folder image_cases.py writes with PIL. */
 const root = join(dir, 'root');
 let want: ImageCases;

@@ -1,12 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/ir/errors.js';
 import { loadDataset, readNpy } from '../../src/runtime/data/index.js';
 import { describeWith, runPython, tempDir } from '../support/index.js';
 
 interface NpyCase { shape: number[]; values: number[]; descr: string }
 
-const { dir, cleanup } = tempDir('npy');
-afterAll(cleanup);
+const dir = tempDir('npy');
 let cases: Record<string, NpyCase>;
 
 describeWith(['numpy'], 'against arrays numpy wrote', () => {

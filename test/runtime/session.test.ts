@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/ir/errors.js';
 import { probeProvider } from '../../src/runtime/providers.js';
 import { openSession } from '../../src/runtime/session.js';
@@ -8,8 +8,7 @@ import { describeWith, runCli, runPython, tempDir } from '../support/index.js';
 // These cover the machine without CUDA (the CI and development machines); on a CUDA machine they are skipped.
 const cudaLoads = (await probeProvider('cuda')).available;
 
-const { dir, cleanup } = tempDir('session');
-afterAll(cleanup);
+const dir = tempDir('session');
 
 describeWith(['onnx', 'numpy'], 'on the models validate_case.py writes', () => {
   beforeAll(() => {

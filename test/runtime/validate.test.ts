@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { loadModel } from '../../src/ir/load.js';
 import { saveModel } from '../../src/ir/save.js';
 import { validateModels } from '../../src/runtime/validate.js';
@@ -8,8 +8,7 @@ interface Figures { maxAbs: number; meanAbs: number; maxRel: number; meanRel: nu
 /** `fashion` and `means` only when validate_case.py was given the Fashion-MNIST folder. */
 interface Expected extends Figures { params: number; macs: number; fashion: Figures; means: { maxAbs: number; meanAbs: number } }
 
-const { dir, cleanup } = tempDir('validate');
-afterAll(cleanup);
+const dir = tempDir('validate');
 let want: Expected;
 
 function expectDeviationAsNumpy(r: Awaited<ReturnType<typeof validateModels>>): void {

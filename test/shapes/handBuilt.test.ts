@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ModelBuilder } from '../../src/ir/builder.js';
 import type { Model } from '../../src/ir/model.js';
 import { encodeModel } from '../../src/ir/save.js';
@@ -17,7 +17,7 @@ const PYTHON_MAX_OPSET = 17;
 interface Built { model: Model; expected: [Value, Shape][]; file: string }
 
 describe('shape inference on hand-built graphs', () => {
-  const { dir, cleanup } = tempDir('shapes-hand');
+  const dir = tempDir('shapes-hand');
   const built = new Map<string, Built>();
   let python: Record<string, { values: Record<string, TypedDims>; error: string | null }> | undefined;
 
@@ -33,7 +33,6 @@ describe('shape inference on hand-built graphs', () => {
     const files = HAND_CASES.filter((c) => c.opset <= PYTHON_MAX_OPSET).map((c) => built.get(c.name)!.file);
     if (has('onnx')) python = runPython('onnx_shapes.py', ['infer', ...files]);
   });
-  afterAll(cleanup);
 
   it.each(HAND_CASES.map((c) => [c.name, c] as const))('%s', async (_, c) => {
     const { model, expected, file } = built.get(c.name)!;

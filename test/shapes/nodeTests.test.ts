@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { loadModel } from '../../src/ir/load.js';
 import { inferShapes } from '../../src/ir/shapeInference.js';
 import { shapeRuleFor } from '../../src/ir/shapes/rules.js';
@@ -21,13 +21,12 @@ interface Prepared {
 }
 
 describeWith(['libonnx-testdata', 'onnx'], 'shape inference on ONNX node tests', () => {
-  const { dir, cleanup } = tempDir('shapes-node');
+  const dir = tempDir('shapes-node');
   let prepared: Record<string, Prepared> = {};
 
   beforeAll(() => {
     prepared = runPython<Record<string, Prepared>>('onnx_shapes.py', ['prepare-node', dir, `${DATA}/node/*`, `${DATA}/pytorch-converted/*`, `${DATA}/pytorch-operator/*`, `${DATA}/simple/*`]);
   });
-  afterAll(cleanup);
 
   it('agrees with python-onnx and with the true output dims', () => {
     const vsPython = emptyComparison();

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PYTHON } from './oracles.js';
-import { tempDir } from './temp.js';
+import { withTempDir } from './temp.js';
 
 /** The python oracle scripts, all in one folder. */
 export const ORACLE_SCRIPTS = fileURLToPath(new URL('../oracles/', import.meta.url));
@@ -28,17 +28,14 @@ export function runPython<T>(script: string, args: readonly string[] = [], opts:
  * null where it passes, else its error's first line. `full` adds the checker's own shape inference.
  */
 export function onnxCheck(models: readonly (string | Uint8Array)[], opts: { full?: boolean } = {}): (string | null)[] {
-  const tmp = models.some((m) => typeof m !== 'string') ? tempDir('check') : undefined;
-  try {
+  return withTempDir('check', (dir) => {
     const paths = models.map((m, i) => {
       if (typeof m === 'string') return m;
-      const p = join(tmp!.dir, `m${i}.onnx`);
+      const p = join(dir, `m${i}.onnx`);
       writeFileSync(p, m);
       return p;
     });
     const verdicts = runPython<Record<string, string>>('check_models.py', opts.full ? ['--full', ...paths] : paths);
     return paths.map((p) => (verdicts[p] === 'ok' ? null : verdicts[p] ?? 'no verdict'));
-  } finally {
-    tmp?.cleanup();
-  }
+  });
 }

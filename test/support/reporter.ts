@@ -32,11 +32,13 @@ export default class OracleSummaryReporter implements Reporter {
     const log = (line: string) => vitest.logger.log(line);
     log('');
     log(` Oracles missing on this machine: ${lacking.length} of ${ORACLE_NAMES.length}`);
-    for (const o of lacking) {
-      const counts = [`${skipped.get(o)} test(s) skipped`];
-      if (unchecked.get(o)) counts.push(`${unchecked.get(o)} ran without its check`);
-      log(`   ${o.padEnd(17)} ${counts.join(', ').padEnd(44)} ${missingMessage([o]).replace(/^needs /, '')}`);
-    }
+    const counts = new Map(lacking.map((o) => {
+      const parts = [`${skipped.get(o)} test(s) skipped`];
+      if (unchecked.get(o)) parts.push(`${unchecked.get(o)} ran without its check`);
+      return [o, parts.join(', ')];
+    }));
+    const width = Math.max(...[...counts.values()].map((c) => c.length));
+    for (const o of lacking) log(`   ${o.padEnd(17)} ${counts.get(o)!.padEnd(width)}   ${missingMessage([o]).replace(/^needs /, '')}`);
     const apt = lacking.map((o) => ORACLES[o].install).filter((c) => c.startsWith('sudo apt-get install ')).map((c) => c.split(' ').at(-1));
     if (apt.length) log(` Install them all: sudo apt-get install ${apt.join(' ')}`);
   }

@@ -1,18 +1,29 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-export interface TempDir {
-  readonly dir: string;
-  /** Removes the folder and everything in it (safe to call twice). */
-  cleanup(): void;
-}
+import { afterAll, beforeAll } from 'vitest';
 
 /**
- * A fresh folder under the system temp dir, `cprune-<prefix>-XXXXXX`. Typical use at the top of a test file:
- * `const { dir, cleanup } = tempDir('roundtrip'); afterAll(cleanup);`
+ * A temp folder for the tests of a file or describe block: call it there (not inside a test or hook). The path is
+ * known at once; the folder `cprune-<prefix>-XXXXXXXX` is created before the block's tests and removed after them,
+ * and never made when they are all skipped.
  */
-export function tempDir(prefix: string): TempDir {
+export function tempDir(prefix: string): string {
+  const dir = join(tmpdir(), `cprune-${prefix}-${randomUUID().slice(0, 8)}`);
+  beforeAll(() => {
+    mkdirSync(dir, { mode: 0o700 });
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A temp folder for the duration of `fn`, inside a test or a helper. */
+export function withTempDir<T>(prefix: string, fn: (dir: string) => T): T {
   const dir = mkdtempSync(join(tmpdir(), `cprune-${prefix}-`));
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  try {
+    return fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

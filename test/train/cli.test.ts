@@ -1,12 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { alsoWith, describeWith, FASHION_MNIST as FASHION, fixturePath, onnxCheck, runCli, tempDir } from '../support/index.js';
 
 /** `onnx-cprune finetune` as users run it (the built CLI: `npm run build` first when running this file alone). */
 const MLP = fixturePath('mlp');
-const { dir, cleanup } = tempDir('finetune-cli');
-afterAll(cleanup);
+const dir = tempDir('finetune-cli');
 
 describeWith(['fashion-mnist'], 'onnx-cprune finetune', () => {
   it('writes a model the onnx checker accepts and reports the run', () => {
