@@ -3,10 +3,10 @@
  * folders, seeded randomness, the built CLI and the fixtures. See test/support/README.md.
  */
 export { alsoWith, describeWith, has, itWith, needs } from './skip.js';
-export { CHROMIUM, FASHION_MNIST, LIBONNX_TESTDATA, PYTHON, type Oracle } from './oracles.js';
+export { CHROMIUM, FASHION_MNIST, LIBONNX_TESTDATA } from './oracles.js';
 export { onnxCheck, runPython } from './python.js';
-export { bitIdentical, feedsFor, floats, ort, relativeError, runOrt, type FeedOptions, type Feeds, type Outputs } from './ort.js';
-export { tempDir, withTempDir } from './temp.js';
+export { bitIdentical, feedsFor, floats, ort, relativeError, runOrt, type Feeds, type Outputs } from './ort.js';
+export { tempDir } from './temp.js';
 export { Rng, seededBytes, seededNormal } from './random.js';
 export { CLI, runCli, type CliResult } from './cli.js';
 export { FIXTURE_DIR, FIXTURES, fixtureBytes, fixtureFeeds, fixtureModels, fixturePath, MANIFEST, PADDLEOCR_MODELS, paddleModels, type ManifestEntry } from './fixtures.js';
