@@ -6,8 +6,8 @@ import { afterAll, beforeAll } from 'vitest';
 
 /**
  * A temp folder for the tests of a file or describe block: call it there (not inside a test or hook). The path is
- * known at once; the folder `cprune-<prefix>-XXXXXXXX` is created before the block's tests and removed after them,
- * and never made when they are all skipped.
+ * known at once; the folder `cprune-<prefix>-XXXXXXXX` is created before the block's tests and removed after them
+ * (so write into it from hooks and tests only), and never made when they are all skipped.
  */
 export function tempDir(prefix: string): string {
   const dir = join(tmpdir(), `cprune-${prefix}-${randomUUID().slice(0, 8)}`);
