@@ -1,29 +1,22 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create } from '@bufbuild/protobuf';
 import { AttributeProtoSchema, AttributeProto_AttributeType, NodeProtoSchema } from 'onnx-buf';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeModel } from '../../src/ir/load.js';
 import { saveModel } from '../../src/ir/save.js';
-import { editModel, fixtureModels, smallConvNet } from './models.js';
-import { runCli, type CliResult } from './runCli.js';
+import { fixtureModels, runCli, seededBytes, tempDir, type CliResult } from '../support/index.js';
+import { editModel, smallConvNet } from './models.js';
 
 /**
  * Every kind of bad input must end the CLI with exit code 2 and exactly one line on stderr: no stack trace, no hang,
  * no output (or temp) file left behind, and the input untouched.
  */
 
-let root: string;
-let inDir: string;
-
-beforeAll(() => {
-  root = mkdtempSync(join(tmpdir(), 'cprune-errors-'));
-  inDir = join(root, 'in');
-  mkdirSync(inDir);
-});
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+const root = tempDir('errors');
+const inDir = join(root, 'in');
+beforeAll(() => mkdirSync(inDir));
 
 /** A model whose weights sit in `<name>.data` beside it; `edit` may then corrupt its external_data entries. */
 function externalModel(name: string, edit?: (location: { value: string }) => void): string {
@@ -40,17 +33,12 @@ function externalModel(name: string, edit?: (location: { value: string }) => voi
   return path;
 }
 
-function seededBytes(n: number): Uint8Array {
-  let s = 12345;
-  return Uint8Array.from({ length: n }, () => ((s = (s * 1103515245 + 12345) >>> 0) >>> 16) & 0xff);
-}
-
 /** Each case writes its bad input under inDir and returns the path to hand the CLI. */
 const cases: { name: string; make: () => string; message: RegExp }[] = [
   { name: 'a directory', message: /not a file/, make: () => { const d = join(inDir, 'adir.onnx'); mkdirSync(d); return d; } },
   { name: 'a missing path', message: /no such file/, make: () => join(inDir, 'missing.onnx') },
   { name: 'a text file', message: /not (a valid ONNX|an ONNX) model/, make: () => write('notes.onnx', 'these are notes, not a model\n'.repeat(20)) },
-  { name: 'random bytes', message: /not (a valid ONNX|an ONNX) model/, make: () => write('random.onnx', seededBytes(4096)) },
+  { name: 'random bytes', message: /not (a valid ONNX|an ONNX) model/, make: () => write('random.onnx', seededBytes(4096, 12345)) },
   {
     name: 'a truncated protobuf', message: /not a valid ONNX model/,
     make: () => {

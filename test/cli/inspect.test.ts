@@ -1,7 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ModelBuilder } from '../../src/ir/builder.js';
 import { DataType } from '../../src/ir/dtype.js';
@@ -10,21 +8,14 @@ import type { Model } from '../../src/ir/model.js';
 import { encodeModel } from '../../src/ir/save.js';
 import { modelStats } from '../../src/ir/stats.js';
 import { Tensor } from '../../src/ir/tensor.js';
-import { pythonHas, SYSTEM_PYTHON } from '../io/python.js';
-import { FIXTURE_DIR, fixtureModels, paddleModels } from './models.js';
-import { runCli } from './runCli.js';
+import { FIXTURE_DIR, fixtureModels, fixturePath, itWith, MANIFEST, paddleModels, runCli, runPython } from '../support/index.js';
 
 /**
  * `inspect`: parameter counts against the torch-side counts the fixture script saved (fixtures/models/manifest.json),
  * op counts against the manifest's (counted by python onnx), MACs against counts worked out by hand below.
  */
 
-interface ManifestEntry { file: string; params: number; nodes: number; opCounts: Record<string, number> }
-const MANIFEST = join(FIXTURE_DIR, 'manifest.json');
-const manifest: Record<string, ManifestEntry> = existsSync(MANIFEST)
-  ? (JSON.parse(readFileSync(MANIFEST, 'utf8')) as { models: Record<string, ManifestEntry> }).models
-  : {};
-const fixtures = Object.entries(manifest).map(([name, e]) => [name, join(FIXTURE_DIR, '..', e.file), e] as const);
+const fixtures = Object.entries(MANIFEST).map(([name, e]) => [name, fixturePath(name), e] as const);
 
 /** A builder graph round-tripped through bytes, as a file would load. */
 function built(make: (b: ModelBuilder) => void): Model {
@@ -34,8 +25,6 @@ function built(make: (b: ModelBuilder) => void): Model {
 }
 
 describe('inspect on the fixtures', () => {
-  if (fixtures.length === 0) it.skip('fixtures/models/manifest.json is missing (run the fixture scripts)', () => {});
-
   it.each(fixtures)('%s: --json params equal the torch-side count, op counts equal the manifest', (_name, path, entry) => {
     const r = runCli(['inspect', path, '--json']);
     expect(r.stderr).toBe('');
@@ -76,11 +65,9 @@ describe('inspect on the fixtures', () => {
 
 describe('params against python-onnx', () => {
   const models = [...fixtureModels(), ...paddleModels()];
-  if (models.length === 0) it.skip('no fixtures yet', () => {});
 
-  it.skipIf(!pythonHas('onnx'))('params and paramBytes equal an independent count over the same files (fixtures and PaddleOCR)', () => {
-    const script = fileURLToPath(new URL('./params_reference.py', import.meta.url));
-    const reference = JSON.parse(execFileSync(SYSTEM_PYTHON, [script, ...models], { encoding: 'utf8' })) as Record<string, { params: number; paramBytes: number }>;
+  itWith(['onnx', 'numpy'], 'params and paramBytes equal an independent count over the same files (fixtures and PaddleOCR)', () => {
+    const reference = runPython<Record<string, { params: number; paramBytes: number }>>('params_reference.py', models);
     for (const path of models) {
       const s = modelStats(loadModel(path));
       expect({ params: s.params, paramBytes: s.paramBytes }, path).toEqual(reference[path]);

@@ -1,37 +1,10 @@
-import { readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema, type ModelProto } from 'onnx-buf';
 import { DataType } from '../../src/ir/dtype.js';
 import { ModelBuilder } from '../../src/ir/builder.js';
 import { encodeModel } from '../../src/ir/save.js';
 
-/** Test models shared by the CLI and I/O tests. */
-
-export const FIXTURE_DIR = fileURLToPath(new URL('../../fixtures/models/', import.meta.url));
-export const PADDLE_DIR = fileURLToPath(new URL('../../fixtures/.cache/', import.meta.url));
-
-/** Paths of the exported fixtures present now (the fixture scripts may not have run yet). */
-export function fixtureModels(): string[] {
-  return onnxFilesIn(FIXTURE_DIR);
-}
-
-/** The PaddleOCR models fetched by fixtures/fetch_paddleocr.sh, when it has run. */
-export function paddleModels(): string[] {
-  return onnxFilesIn(PADDLE_DIR, true);
-}
-
-function onnxFilesIn(dir: string, recursive = false): string[] {
-  try {
-    return readdirSync(dir, { recursive, withFileTypes: false })
-      .map(String)
-      .filter((f) => f.endsWith('.onnx'))
-      .sort()
-      .map((f) => dir + f);
-  } catch {
-    return [];
-  }
-}
+/** Hand-built test models shared by the CLI and I/O tests (the exported fixtures: test/support/fixtures.ts). */
 
 /** A small conv net: Conv → Relu → GlobalAveragePool → Flatten → Gemm, input [1, 3, 8, 8], output [1, 5]. */
 export function smallConvNet(): Uint8Array {

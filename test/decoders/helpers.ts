@@ -5,13 +5,12 @@
  *  - cache consistency: prefill then decode token by token through the model's own cache equals one pass;
  *  - the masked original: removed heads / KV groups / FFN neurons silenced by zeroing the output-projection rows
  *    that read them (heads are independent, so removing a head equals silencing it);
- *  - the torch reference (torch_reference.py): the family's torch module with its parameters sliced to the keep lists
- *    (also hidden channels, with norms over the kept features), or masked, in Debian's torch.
+ *  - the torch reference (test/oracles/torch_reference.py): the family's torch module with its parameters sliced to
+ *    the keep lists (also hidden channels, with norms over the kept features), or masked, in Debian's torch.
  *
  * Keep lists are read off a pruned model by matching its weight blocks against the original's (`readKeep`), so the
  * tests need no knowledge of how the engine numbers groups or units.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,11 +21,9 @@ import { decodeModel } from '../../src/ir/load.js';
 import type { Model } from '../../src/ir/model.js';
 import { encodeModel } from '../../src/ir/save.js';
 import { Tensor } from '../../src/ir/tensor.js';
-import { floats, relativeError, rng } from '../dependency/helpers/run.js';
-import { SYSTEM_PYTHON } from '../io/python.js';
+import { floats, ortSession, relativeError, Rng, runPython } from '../support/index.js';
 
 export const DECODERS_DIR = fileURLToPath(new URL('../../fixtures/decoders', import.meta.url));
-const TORCH_REFERENCE = fileURLToPath(new URL('./torch_reference.py', import.meta.url));
 
 /** Relative tolerance of every logits comparison (issue 11). */
 export const TOLERANCE = 1e-4;
@@ -124,7 +121,7 @@ export function fixtureBytes(fx: DecoderFixture): Uint8Array {
 
 /** Seeded token ids [batch][length] in [0, vocab). */
 export function tokens(fx: DecoderFixture, batch = 2, length = 7, seed = 3): number[][] {
-  const r = rng(seed);
+  const r = new Rng(seed).next;
   return Array.from({ length: batch }, () => Array.from({ length }, () => Math.floor(r() * fx.config.vocab)));
 }
 
@@ -150,9 +147,7 @@ export class Decoder {
   private constructor(private readonly session: ort.InferenceSession, readonly model: Model) {}
 
   static async open(bytes: Uint8Array): Promise<Decoder> {
-    const session = await ort.InferenceSession.create(bytes, {
-      intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'disabled', logSeverityLevel: 3,
-    });
+    const session = await ortSession(bytes);
     return new Decoder(session, decodeModel(bytes));
   }
 
@@ -279,7 +274,7 @@ export function queryHeadsOf(cfg: DecoderConfig, layer: number, groups: readonly
  * GQA layers, heads in MHA layers (`heads`); FFN neurons (`ffn`); hidden channels (`hidden`).
  */
 export function randomKeep(fx: DecoderFixture, seed: number, ratios: { heads?: number; ffn?: number; hidden?: number }): FullKeep {
-  const r = rng(seed);
+  const r = new Rng(seed).next;
   const pick = (n: number, ratio: number | undefined): number[] => {
     const order = range(n).sort(() => r() - 0.5);
     const drop = new Set(order.slice(0, Math.min(n - 1, Math.floor((ratio ?? 0) * n + 1e-9))));
@@ -439,11 +434,10 @@ export interface TorchCase { fx: DecoderFixture; ids: number[][]; keep?: KeepLis
 
 /** The torch reference's logits for each case (one interpreter for all), or why it rejects the case's keep lists. */
 export function torchReference(cases: readonly TorchCase[]): (Logits | { error: string })[] {
-  const input = JSON.stringify({
+  const input = {
     cases: cases.map((c) => ({ config: c.fx.config, seed: c.fx.seed, inputIds: c.ids, keep: c.keep ?? {}, mode: c.mode ?? 'slice' })),
-  });
-  const out = execFileSync(SYSTEM_PYTHON, [TORCH_REFERENCE], { input, encoding: 'utf8', maxBuffer: 256 << 20 });
-  return (JSON.parse(out) as { results: ({ dims: number[]; logits: number[] } | { error: string })[] }).results
+  };
+  return runPython<{ results: ({ dims: number[]; logits: number[] } | { error: string })[] }>('torch_reference.py', [], { input }).results
     .map((r) => ('error' in r ? r : { dims: r.dims, data: Float32Array.from(r.logits) }));
 }
 

@@ -11,7 +11,7 @@ import { decodeModel } from '../../src/ir/load.js';
 import type { Model } from '../../src/ir/model.js';
 import { encodeModel } from '../../src/ir/save.js';
 import { Tensor } from '../../src/ir/tensor.js';
-import { pythonHas } from '../io/python.js';
+import { describeWith } from '../support/index.js';
 import {
   cacheConsistency, DECODER_FIXTURES, decoderFixture, fixtureBytes, maskedOriginal, queryHeadsOf, randomKeep, readKeep,
   relative, tokens, torchLogits, torchReference, TOLERANCE, withDecoder, type DecoderFixture, type FullKeep, type Logits, type WeightRef,
@@ -52,7 +52,7 @@ describe('masked original', () => {
     expect(a.data.every((x, i) => Object.is(x, b.data[i]))).toBe(true);
   });
 
-  describe.skipIf(!pythonHas('torch'))('against the torch slicing reference', () => {
+  describeWith(['torch'], 'against the torch slicing reference', () => {
     const fixtures = DECODER_FIXTURES.filter((f) => !f.quantized);
     const keepOf = (fx: DecoderFixture) => randomKeep(fx, 5, { heads: 0.5, ffn: 0.4 });
     let sliced: Logits[] = [];
@@ -78,7 +78,7 @@ describe('masked original', () => {
   });
 });
 
-describe.skipIf(!pythonHas('torch'))('torch reference', () => {
+describeWith(['torch'], 'torch reference', () => {
   it('slicing equals masking with KV groups / heads, FFN neurons and hidden channels removed (llama, gpt2, qwen2)', () => {
     const runs = FAMILIES.map((fx) => ({ fx, ids: tokens(fx), keeps: [randomKeep(fx, 11, { heads: 0.5, ffn: 0.3, hidden: 0.3 }), randomKeep(fx, 12, { hidden: 0.6 }), randomKeep(fx, 13, { heads: 0.6 })] }));
     const results = torchLogits(runs.flatMap(({ fx, ids, keeps }) => [{ fx, ids }, ...keeps.flatMap((keep) => [{ fx, ids, keep, mode: 'slice' as const }, { fx, ids, keep, mode: 'mask' as const }])]));

@@ -16,11 +16,8 @@ import { analyze } from '../../src/passes/dependency/analyze.js';
 import type { ChannelGroup } from '../../src/passes/dependency/groups.js';
 import { centralityPrune, type CentralityPruneOptions, type PruneReport } from '../../src/passes/centralityPrune.js';
 import { pruneChannels } from '../../src/passes/pruneChannels.js';
-import { runCli } from '../cli/runCli.js';
 import { randomKeep as randomGroupKeep } from '../dependency/helpers/prune.js';
-import { onnxCheck } from '../dependency/helpers/checker.js';
-import { pythonHas } from '../io/python.js';
-import { tempDir } from '../prune/helpers.js';
+import { alsoWith, onnxCheck, runCli, withTempDir } from '../support/index.js';
 import {
   cacheConsistency, DECODER_FIXTURES, decoderFixture, fixtureBytes, maskedOriginal, queryHeadsOf, readKeep, relative,
   removedKinds, tokens, torchLogits, TOLERANCE, withDecoder, type DecoderFixture, type FullKeep,
@@ -85,9 +82,9 @@ describe('FFN neurons of plain Llama / Qwen2 exports (pruned today)', () => {
     const ids = tokens(fx);
     const [got, masked] = await Promise.all([withDecoder(bytes, (d) => d.full(ids)), withDecoder(maskedOriginal(fx, original, keep), (d) => d.full(ids))]);
     expect(relative(got.data, masked.data), 'pruned vs masked original').toBeLessThanOrEqual(TOLERANCE);
-    if (pythonHas('torch')) expect(relative(got.data, torchLogits([{ fx, ids, keep }])[0]!.data), 'pruned vs torch').toBeLessThanOrEqual(TOLERANCE);
+    alsoWith(['torch'], () => expect(relative(got.data, torchLogits([{ fx, ids, keep }])[0]!.data), 'pruned vs torch').toBeLessThanOrEqual(TOLERANCE));
     if (fx.cache) expect((await cacheConsistency(bytes, ids)).error, 'cache consistency').toBeLessThanOrEqual(TOLERANCE);
-    if (pythonHas('onnx')) expect(onnxCheck([bytes]), 'python3-onnx full checker').toEqual([null]);
+    alsoWith(['onnx'], () => expect(onnxCheck([bytes], { full: true }), 'python3-onnx full checker').toEqual([null]));
   });
 });
 
@@ -118,8 +115,8 @@ describe('issue 11 on every decoder fixture', () => {
         const ids = tokens(fx);
         const got = await withDecoder(bytes, (d) => d.full(ids));
         expect(got.dims).toEqual([2, 7, fx.config.vocab]);
-        if (!fx.quantized && pythonHas('torch')) expect(relative(got.data, torchLogits([{ fx, ids, keep }])[0]!.data)).toBeLessThanOrEqual(TOLERANCE);
-        if (fx.checker === 'python3-onnx' && pythonHas('onnx')) expect(onnxCheck([bytes]), 'python3-onnx full checker').toEqual([null]);
+        if (!fx.quantized) alsoWith(['torch'], () => expect(relative(got.data, torchLogits([{ fx, ids, keep }])[0]!.data)).toBeLessThanOrEqual(TOLERANCE));
+        if (fx.checker === 'python3-onnx') alsoWith(['onnx'], () => expect(onnxCheck([bytes], { full: true }), 'python3-onnx full checker').toEqual([null]));
       });
 
       pending('removing heads (KV groups) and FFN neurons equals masking them in the original', HEADS_DECLINED, async () => {
@@ -246,8 +243,7 @@ describe('decoder CLI', () => {
 
   pending('prune writes genai_config.json beside the output with the new head counts and sizes', `${HEADS_DECLINED}; ${HIDDEN_DECLINED}`, () => {
     const fx = decoderFixture('llama_gqa_cache');
-    const { dir, cleanup } = tempDir('cprune-genai-');
-    try {
+    withTempDir('genai', (dir) => {
       copyFileSync(fx.path, join(dir, 'model.onnx'));
       mkdirSync(join(dir, 'out'));
       const cfg = fx.config;
@@ -259,8 +255,6 @@ describe('decoder CLI', () => {
       const keep = readKeep(fx, fixtureBytes(fx), new Uint8Array(readFileSync(join(dir, 'out', 'model.onnx'))));
       const decoder = (JSON.parse(readFileSync(written, 'utf8')) as { model: { decoder: Record<string, number> } }).model.decoder;
       expect(decoder).toMatchObject({ num_attention_heads: keep.layers[0]!.heads.length, num_key_value_heads: keep.layers[0]!.kvHeads.length, hidden_size: keep.hidden.length, head_size: cfg.headDim });
-    } finally {
-      cleanup();
-    }
+    });
   });
 });

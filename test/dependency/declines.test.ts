@@ -15,10 +15,10 @@ import type { Value } from '../../src/ir/value.js';
 import { analyze } from '../../src/passes/dependency/analyze.js';
 import { CHANNEL_RULES, registerChannelRule } from '../../src/index.js';
 import { pruneChannels } from '../../src/passes/pruneChannels.js';
+import { feedsFor, relativeError, runOrt } from '../support/index.js';
 import { maskedReference } from './helpers/maskedReference.js';
 import { TOLERANCE } from './helpers/oracle.js';
 import { randomKeep, removalsOf } from './helpers/prune.js';
-import { randomFeeds, relativeError, runModel } from './helpers/run.js';
 import { shapeOf } from './helpers/ruleCase.js';
 
 function graph(opset = 17) {
@@ -152,9 +152,9 @@ describe('registerChannelRule: custom-domain ops', () => {
     expect(model.graph.initializers.find((v) => v.name === 's')!.initializer!.dims).toEqual([4, 1, 1]);
 
     const original = lowered(bytes);
-    const feeds = randomFeeds(decodeModel(original), 2);
+    const feeds = feedsFor(decodeModel(original), { seed: 2 });
     const reference = await maskedReference(original, removalsOf(groups, keep), feeds);
-    const [a, r] = await Promise.all([runModel(lowered(encodeModel(model)), feeds), runModel(reference, feeds)]);
+    const [a, r] = await Promise.all([runOrt(lowered(encodeModel(model)), feeds), runOrt(reference, feeds)]);
     const out = Object.keys(r)[0]!;
     expect(relativeError(a[out]!, r[out]!)).toBeLessThanOrEqual(TOLERANCE);
   });

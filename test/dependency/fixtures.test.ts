@@ -2,20 +2,11 @@
  * The oracle on every torch-exported fixture (fixtures/models/manifest.json): identity, masked reference at ratio
  * 0.3 on every group not declined, the expected declined groups, and Debian python3-onnx's full checker.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeModel } from '../../src/ir/load.js';
 import { analyze } from '../../src/passes/dependency/analyze.js';
-import { onnxCheck } from './helpers/checker.js';
-import { expectIdentity, expectMaskedEquivalence, randomFeeds } from './helpers/oracle.js';
-
-const FIXTURES = fileURLToPath(new URL('../../fixtures', import.meta.url));
-const DIR = join(FIXTURES, 'models');
-const manifest = existsSync(join(DIR, 'manifest.json'))
-  ? (JSON.parse(readFileSync(join(DIR, 'manifest.json'), 'utf8')) as { models: Record<string, { file: string }> }).models
-  : {};
+import { fixtureBytes, fixtureFeeds, itWith, MANIFEST, onnxCheck } from '../support/index.js';
+import { expectIdentity, expectMaskedEquivalence } from './helpers/oracle.js';
 
 const HEAD = ['Gemm', "its channels reach the graph output 'logits'"] as const;
 /**
@@ -34,9 +25,9 @@ const DECLINED: Record<string, (readonly [string, string])[]> = {
 
 const pruned: { name: string; bytes: Uint8Array }[] = [];
 
-describe.each(Object.entries(manifest).filter(([, e]) => existsSync(join(FIXTURES, e.file))))('fixture %s', (name, entry) => {
-  const bytes = new Uint8Array(readFileSync(join(FIXTURES, entry.file)));
-  const feeds = randomFeeds(decodeModel(bytes), 5, name.includes('dynbatch') ? { input: [2, 3, 32, 32] } : {});
+describe.each(Object.keys(MANIFEST))('fixture %s', (name) => {
+  const bytes = fixtureBytes(name);
+  const feeds = fixtureFeeds(name, bytes);
 
   it('declines exactly the expected groups, each with a reason naming the node', () => {
     const groups = analyze(decodeModel(bytes));
@@ -62,9 +53,9 @@ describe.each(Object.entries(manifest).filter(([, e]) => existsSync(join(FIXTURE
 
 describe('pruned fixtures', () => {
   afterAll(() => { pruned.length = 0; });
-  it('pass the Debian python3-onnx full checker', () => {
+  itWith(['onnx'], 'pass the Debian python3-onnx full checker', () => {
     if (!pruned.length) return;
-    const errors = onnxCheck(pruned.map((p) => p.bytes));
+    const errors = onnxCheck(pruned.map((p) => p.bytes), { full: true });
     expect(Object.fromEntries(pruned.map((p, i) => [p.name, errors[i]]))).toEqual(Object.fromEntries(pruned.map((p) => [p.name, null])));
   });
 });

@@ -1,17 +1,21 @@
-import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { fixturePath, runCli } from '../support/index.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const cli = (...args: string[]) => execFileSync('node', ['--import', 'tsx', 'cli/main.ts', ...args], { cwd: ROOT, encoding: 'utf8' });
+/** The built CLI's stdout, which must succeed silently. */
+function cli(...args: string[]): string {
+  const r = runCli(args);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  return r.stdout;
+}
 
 describe('onnx-cprune inspect --groups', () => {
   it('prints every group with its chain and the declined ones with their reason; --json gives the same', () => {
-    const text = cli('inspect', 'fixtures/models/mlp.onnx', '--groups');
+    const text = cli('inspect', fixturePath('mlp'), '--groups');
     expect(text).toContain('3 channel groups: 2 prunable, 1 declined');
     expect(text).toContain('#0 dense 64 ch  params 52352  MACs 52288  prunable\n   /1/Gemm → /2/Relu → /3/Gemm.in');
     expect(text).toContain("reason: its channels reach the graph output 'logits'");
-    const json = JSON.parse(cli('inspect', 'fixtures/models/mlp.onnx', '--groups', '--json')) as { groups: unknown[]; params: number };
+    const json = JSON.parse(cli('inspect', fixturePath('mlp'), '--groups', '--json')) as { groups: unknown[]; params: number };
     expect(json.params).toBeGreaterThan(0);
     expect(json.groups).toEqual([
       { id: 0, kind: 'dense', producers: ['/1/Gemm'], channels: 64, members: '/1/Gemm → /2/Relu → /3/Gemm.in', prunable: true, params: 52352, macs: 52288 },

@@ -3,8 +3,6 @@
  * them and folds back. Checked twice: the torch fixture (fixtures/models/mobilevit.onnx, TorchScript) pruned by the
  * whole pass at --scope all --ratio 0.3, and the same block hand-built the way the dynamo exporter writes it.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ModelBuilder } from '../../src/ir/builder.js';
 import { DataType } from '../../src/ir/dtype.js';
@@ -13,18 +11,16 @@ import { encodeModel } from '../../src/ir/save.js';
 import type { Value } from '../../src/ir/value.js';
 import { centralityPrune } from '../../src/passes/centralityPrune.js';
 import { analyze } from '../../src/passes/dependency/analyze.js';
+import { feedsFor, fixtureBytes, relativeError, runOrt } from '../support/index.js';
 import { withLogits } from './helpers/logits.js';
 import { maskedReference } from './helpers/maskedReference.js';
 import { TOLERANCE } from './helpers/oracle.js';
 import { removalsOf } from './helpers/prune.js';
-import { randomFeeds, relativeError, runModel } from './helpers/run.js';
 import { ruleCase, shapeOf } from './helpers/ruleCase.js';
 
-const FIXTURE = fileURLToPath(new URL('../../fixtures/models/mobilevit.onnx', import.meta.url));
-
-describe.skipIf(!existsSync(FIXTURE))('MobileViT fixture, --scope all --ratio 0.3', () => {
+describe('MobileViT fixture, --scope all --ratio 0.3', () => {
   it('prunes every group but the classifier; the result runs in onnxruntime and matches the masked original', async () => {
-    const bytes = new Uint8Array(readFileSync(FIXTURE));
+    const bytes = fixtureBytes('mobilevit');
     const groups = analyze(decodeModel(bytes));
     expect(groups.filter((g) => !g.prunable).map((g) => g.reason)).toEqual(["its channels reach the graph output 'logits'"]);
     // The patch-folding blocks: the transformer's residual stream is one group with the 1x1 conv before the unfold.
@@ -37,9 +33,9 @@ describe.skipIf(!existsSync(FIXTURE))('MobileViT fixture, --scope all --ratio 0.
     expect(report.macs.after).toBeLessThan(0.7 * report.macs.before);
 
     const keep = new Map(report.groups.filter((g) => !g.declined).map((g) => [g.id, g.kept]));
-    const feeds = randomFeeds(decodeModel(bytes), 5);
+    const feeds = feedsFor(decodeModel(bytes), { seed: 5 });
     const reference = await maskedReference(bytes, removalsOf(groups, keep), feeds);
-    const [a, b] = await Promise.all([runModel(withLogits(pruned).bytes, feeds), runModel(withLogits(reference).bytes, feeds)]);
+    const [a, b] = await Promise.all([runOrt(withLogits(pruned).bytes, feeds), runOrt(withLogits(reference).bytes, feeds)]);
     expect(a.logits!.dims).toEqual([1, 10]);
     expect(relativeError(a.logits!, b.logits!)).toBeLessThanOrEqual(TOLERANCE);
   });

@@ -1,17 +1,15 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/ir/errors.js';
 import { decodeModel, loadModel } from '../../src/ir/load.js';
 import { saveModel } from '../../src/ir/save.js';
 import { smallConvNet } from '../cli/models.js';
+import { tempDir } from '../support/index.js';
 
 /** A save that fails part way leaves nothing behind: no output, no side file, no temp file. */
 
-let dir: string;
-beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'cprune-atomic-')); });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('atomic');
 
 const listing = (d: string): string[] => readdirSync(d).sort();
 

@@ -1,11 +1,8 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { bfloat16ToFloat, floatToBfloat16, floatToHalf, halfToFloat } from '../../src/ir/dtype.js';
-import { pythonHas, SYSTEM_PYTHON } from './python.js';
+import { describeWith, Rng, runPython, tempDir } from '../support/index.js';
 
 /**
  * float32 ↔ float16 against numpy's astype, float32 ↔ bfloat16 against torch: every half / bfloat16 bit pattern,
@@ -30,8 +27,8 @@ function testValues(): Float32Array {
   v.push(0, -0, Infinity, -Infinity, NaN, fromBits(0x7fc00001), fromBits(0xffa00000), fromBits(0x7f800001));
   v.push(65504, 65519, 65519.99, 65520, 65536, 1e10, -1e10, 3.4e38);
   v.push(2 ** -24, 2 ** -25, 2 ** -25 * 1.5, 2 ** -26, 2 ** -14, 2 ** -15, fromBits(1), fromBits(0x007fffff), fromBits(0x80000001));
-  let s = 99;
-  for (let i = 0; i < 50_000; i++) v.push(fromBits((s = (Math.imul(s, 1664525) + 1013904223) >>> 0)));
+  const rng = new Rng(99);
+  for (let i = 0; i < 50_000; i++) v.push(fromBits(rng.int(2 ** 32)));
   return Float32Array.from(v);
 }
 
@@ -47,7 +44,7 @@ function halfBitsToNumber(h: number): number {
 const isHalfNaN = (h: number): boolean => (h & 0x7c00) === 0x7c00 && (h & 0x3ff) !== 0;
 const isBf16NaN = (h: number): boolean => (h & 0x7f80) === 0x7f80 && (h & 0x7f) !== 0;
 
-let dir: string;
+const dir = tempDir('f16');
 let values: Float32Array;
 const read16 = (name: string): Uint16Array => {
   const b = readFileSync(join(dir, name));
@@ -58,17 +55,6 @@ const read32 = (name: string): Float32Array => {
   return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 };
 
-const haveNumpy = pythonHas('numpy');
-
-beforeAll(() => {
-  if (!haveNumpy) return;
-  dir = mkdtempSync(join(tmpdir(), 'cprune-f16-'));
-  values = testValues();
-  writeFileSync(join(dir, 'f32.bin'), new Uint8Array(values.buffer));
-  execFileSync(SYSTEM_PYTHON, [fileURLToPath(new URL('./float_reference.py', import.meta.url)), dir]);
-});
-afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
-
 /** Up to 10 mismatches, formatted, so a failure shows what went wrong. */
 function mismatches(n: number, ok: (i: number) => boolean, show: (i: number) => string): string[] {
   const bad: string[] = [];
@@ -76,43 +62,47 @@ function mismatches(n: number, ok: (i: number) => boolean, show: (i: number) => 
   return bad;
 }
 
-describe.skipIf(!haveNumpy)('float16 (numpy: python3-numpy)', () => {
-  it(`float32 → float16 rounds as numpy's astype(float16)`, () => {
-    const ref = read16('f16_numpy.bin');
-    expect(ref.length).toBe(values.length);
-    const bad = mismatches(values.length,
-      (i) => (isHalfNaN(ref[i]!) ? isHalfNaN(floatToHalf(values[i]!)) : floatToHalf(values[i]!) === ref[i]),
-      (i) => `${values[i]} (${hex(bitsOf(values[i]!), 8)}): ours ${hex(floatToHalf(values[i]!), 4)}, numpy ${hex(ref[i]!, 4)}`);
-    expect(bad).toEqual([]);
+describeWith(['numpy'], 'conversions against numpy and torch', () => {
+  beforeAll(() => {
+    values = testValues();
+    writeFileSync(join(dir, 'f32.bin'), new Uint8Array(values.buffer));
+    runPython('float_reference.py', [dir]);
   });
 
-  it('float16 → float32 is exact for all 65536 bit patterns, as numpy', () => {
-    const ref = read32('f16_to_f32.bin');
-    const bad = mismatches(0x10000,
-      (h) => (Number.isNaN(ref[h]!) ? Number.isNaN(halfToFloat(h)) : Object.is(halfToFloat(h), ref[h]!)),
-      (h) => `${hex(h, 4)}: ours ${halfToFloat(h)}, numpy ${ref[h]}`);
-    expect(bad).toEqual([]);
-  });
-});
+  describe('float16 (numpy: python3-numpy)', () => {
+    it(`float32 → float16 rounds as numpy's astype(float16)`, () => {
+      const ref = read16('f16_numpy.bin');
+      expect(ref.length).toBe(values.length);
+      const bad = mismatches(values.length,
+        (i) => (isHalfNaN(ref[i]!) ? isHalfNaN(floatToHalf(values[i]!)) : floatToHalf(values[i]!) === ref[i]),
+        (i) => `${values[i]} (${hex(bitsOf(values[i]!), 8)}): ours ${hex(floatToHalf(values[i]!), 4)}, numpy ${hex(ref[i]!, 4)}`);
+      expect(bad).toEqual([]);
+    });
 
-describe.skipIf(!haveNumpy)('bfloat16 (torch: python3-torch)', () => {
-  const torchRan = (): boolean => existsSync(join(dir, 'bf16_torch.bin'));
-
-  it('float32 → bfloat16 rounds as torch', (ctx) => {
-    if (!torchRan()) return ctx.skip('python3-torch is not installed');
-    const ref = read16('bf16_torch.bin');
-    const bad = mismatches(values.length,
-      (i) => (isBf16NaN(ref[i]!) ? isBf16NaN(floatToBfloat16(values[i]!)) : floatToBfloat16(values[i]!) === ref[i]),
-      (i) => `${values[i]} (${hex(bitsOf(values[i]!), 8)}): ours ${hex(floatToBfloat16(values[i]!), 4)}, torch ${hex(ref[i]!, 4)}`);
-    expect(bad).toEqual([]);
+    it('float16 → float32 is exact for all 65536 bit patterns, as numpy', () => {
+      const ref = read32('f16_to_f32.bin');
+      const bad = mismatches(0x10000,
+        (h) => (Number.isNaN(ref[h]!) ? Number.isNaN(halfToFloat(h)) : Object.is(halfToFloat(h), ref[h]!)),
+        (h) => `${hex(h, 4)}: ours ${halfToFloat(h)}, numpy ${ref[h]}`);
+      expect(bad).toEqual([]);
+    });
   });
 
-  it('bfloat16 → float32 is exact for all 65536 bit patterns, as torch', (ctx) => {
-    if (!torchRan()) return ctx.skip('python3-torch is not installed');
-    const ref = read32('bf16_to_f32.bin');
-    const bad = mismatches(0x10000,
-      (h) => (Number.isNaN(ref[h]!) ? Number.isNaN(bfloat16ToFloat(h)) : Object.is(bfloat16ToFloat(h), ref[h]!)),
-      (h) => `${hex(h, 4)}: ours ${bfloat16ToFloat(h)}, torch ${ref[h]}`);
-    expect(bad).toEqual([]);
+  describeWith(['torch'], 'bfloat16 (torch: python3-torch)', () => {
+    it('float32 → bfloat16 rounds as torch', () => {
+      const ref = read16('bf16_torch.bin');
+      const bad = mismatches(values.length,
+        (i) => (isBf16NaN(ref[i]!) ? isBf16NaN(floatToBfloat16(values[i]!)) : floatToBfloat16(values[i]!) === ref[i]),
+        (i) => `${values[i]} (${hex(bitsOf(values[i]!), 8)}): ours ${hex(floatToBfloat16(values[i]!), 4)}, torch ${hex(ref[i]!, 4)}`);
+      expect(bad).toEqual([]);
+    });
+
+    it('bfloat16 → float32 is exact for all 65536 bit patterns, as torch', () => {
+      const ref = read32('bf16_to_f32.bin');
+      const bad = mismatches(0x10000,
+        (h) => (Number.isNaN(ref[h]!) ? Number.isNaN(bfloat16ToFloat(h)) : Object.is(bfloat16ToFloat(h), ref[h]!)),
+        (h) => `${hex(h, 4)}: ours ${bfloat16ToFloat(h)}, torch ${ref[h]}`);
+      expect(bad).toEqual([]);
+    });
   });
 });

@@ -3,16 +3,13 @@
  * `--report` JSON's fields, `--ratio 0` as a byte-identical copy, the input never modified, `--validate` and
  * `--finetune` in the same command.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
-import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../cli/runCli.js';
-import { runModel } from '../dependency/helpers/run.js';
-import { expectPartition, fixturePath, tempDir, type PruneReport } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { FASHION_MNIST, fixturePath, itWith, ort, runCli, runOrt, tempDir } from '../support/index.js';
+import { expectPartition, type PruneReport } from './helpers.js';
 
-const { dir, cleanup } = tempDir('prune-cli-');
-afterAll(cleanup);
+const dir = tempDir('prune-cli');
 
 /** Runs the CLI expecting success with nothing on stderr; returns the parsed report. */
 function pruneCli(model: string, out: string, flags: string[]): PruneReport & Record<string, unknown> {
@@ -129,15 +126,15 @@ describe('the whole method in one command', () => {
     expect(v.stats.pruned.params).toBe(r.params.after);
   });
 
-  it.skipIf(!existsSync('/usr/share/datasets/fashion-mnist'))('prune --finetune --data fashion-mnist --new-head 10 writes a model that runs', async () => {
+  itWith(['fashion-mnist'], 'prune --finetune --data fashion-mnist --new-head 10 writes a model that runs', async () => {
     const out = join(dir, 'tuned.onnx');
-    const r = pruneCli('cnn_small', 'tuned.onnx', ['--scope', 'all', '--finetune', '--data', '/usr/share/datasets/fashion-mnist',
+    const r = pruneCli('cnn_small', 'tuned.onnx', ['--scope', 'all', '--finetune', '--data', FASHION_MNIST,
       '--new-head', '10', '--limit', '500', '--epochs', '1', '--backend', 'wasm', '--ep', 'cpu', '-q']);
     const ft = r.finetune as { history: unknown[]; samples: { train: number; val: number } };
     expect(ft.history).toHaveLength(1);
     expect(ft.samples.train + ft.samples.val).toBe(500);
     const x = new ort.Tensor('float32', new Float32Array(28 * 28).fill(0.5), [1, 1, 28, 28]);
-    const y = Object.values(await runModel(new Uint8Array(readFileSync(out)), { input: x }))[0]!;
+    const y = Object.values(await runOrt(out, { input: x }))[0]!;
     expect(y.dims).toEqual([1, 10]);
     expect([...(y.data as Float32Array)].every(Number.isFinite)).toBe(true);
   });

@@ -4,18 +4,20 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../cli/runCli.js';
-import { fixturePath, tempDir } from './helpers.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fixturePath, runCli, tempDir } from '../support/index.js';
 
-const { dir, cleanup } = tempDir('prune-errors-');
-afterAll(cleanup);
+const dir = tempDir('prune-errors');
 
+/** A config file the cases name now and find written when they run. */
+const configs = new Map<string, string>();
 const config = (name: string, text: string): string => {
-  const p = join(dir, name);
-  writeFileSync(p, text);
-  return p;
+  configs.set(name, text);
+  return join(dir, name);
 };
+beforeAll(() => {
+  for (const [name, text] of configs) writeFileSync(join(dir, name), text);
+});
 
 const CASES: [string, string[], RegExp][] = [
   ['--method foo', ['--method', 'foo'], /--method.*'foo' is invalid.*eigenvector, degree, l1, l2, random/],

@@ -1,41 +1,9 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { decodeModel } from '../../src/ir/load.js';
 import { encodeModel } from '../../src/ir/save.js';
 import { analyze } from '../../src/passes/dependency/analyze.js';
 import type { ChannelGroup } from '../../src/passes/dependency/groups.js';
 import { centralityPrune, type CentralityPruneOptions, type GroupReport, type PruneReport } from '../../src/passes/centralityPrune.js';
-import { randomFeeds, type Feeds } from '../dependency/helpers/run.js';
-
-export const FIXTURES = fileURLToPath(new URL('../../fixtures', import.meta.url));
-export const SYSTEM_PYTHON = '/usr/bin/python3';
-
-/** fixtures/models/manifest.json's models that are on disk: name → path. */
-export const FIXTURE_PATHS: Record<string, string> = (() => {
-  const manifest = join(FIXTURES, 'models', 'manifest.json');
-  if (!existsSync(manifest)) return {};
-  const models = (JSON.parse(readFileSync(manifest, 'utf8')) as { models: Record<string, { file: string }> }).models;
-  return Object.fromEntries(Object.entries(models).map(([k, e]) => [k, join(FIXTURES, e.file)]).filter(([, p]) => existsSync(p!)));
-})();
-
-export function fixturePath(name: string): string {
-  const p = FIXTURE_PATHS[name];
-  if (!p) throw new Error(`fixture ${name} is missing: run fixtures/make_fixtures.py`);
-  return p;
-}
-
-export function fixtureBytes(name: string): Uint8Array {
-  return new Uint8Array(readFileSync(fixturePath(name)));
-}
-
-/** Seeded random inputs (the dynamic-batch fixture runs with batch 2). */
-export function feedsFor(name: string, bytes: Uint8Array): Feeds {
-  return randomFeeds(decodeModel(bytes), 5, name.includes('dynbatch') ? { input: [2, 3, 32, 32] } : {});
-}
 
 /** The library pass on a fresh copy: the pruned bytes, the report, and the groups of the original (for nonEmpty). */
 export async function prune(bytes: Uint8Array, opts: Partial<CentralityPruneOptions>): Promise<{ pruned: Uint8Array; report: PruneReport; groups: ChannelGroup[] }> {
@@ -99,17 +67,6 @@ export function expectRankedRemoval(g: GroupReport, keep: 'central' | 'periphera
   const worstKept = Math.min(...g.kept.map((i) => sign * s[i]!));
   const bestRemoved = Math.max(...g.removed.map((i) => sign * s[i]!));
   expect(bestRemoved, `group ${g.id}: a removed unit outranks a kept one`).toBeLessThanOrEqual(worstKept + 1e-6 * Math.abs(worstKept));
-}
-
-/** Runs a python script with Debian's interpreter and parses its JSON output. */
-export function python<T>(script: string, args: string[]): T {
-  return JSON.parse(execFileSync(SYSTEM_PYTHON, [script, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 })) as T;
-}
-
-/** A temporary folder, removed by the returned cleanup. */
-export function tempDir(prefix: string): { dir: string; cleanup: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 export type { GroupReport, PruneReport };

@@ -6,13 +6,11 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CentralityPruneOptions } from '../../src/passes/centralityPrune.js';
 import { releaseGramSessions } from '../../src/passes/scoring/index.js';
-import { onnxCheck } from '../dependency/helpers/checker.js';
-import { floats, runModel } from '../dependency/helpers/run.js';
-import { documentedKept, expectKeptCounts, expectPartition, expectRankedRemoval, feedsFor, FIXTURE_PATHS, fixtureBytes, prune, python, tempDir } from './helpers.js';
+import { fixtureBytes, fixtureFeeds, floats, itWith, MANIFEST, onnxCheck, runOrt, runPython, tempDir } from '../support/index.js';
+import { documentedKept, expectKeptCounts, expectPartition, expectRankedRemoval, prune } from './helpers.js';
 
 const SUBSET = ['mlp', 'cnn_small', 'resnet18', 'mobilenet_v2', 'vit', 'bert', 'mlp_fp16'];
 const BASELINES = ['degree', 'l1', 'l2', 'random'] as const;
@@ -20,8 +18,8 @@ const RATIO = 0.3;
 
 interface Case { name: string; opts: Partial<CentralityPruneOptions> }
 const cases: Case[] = [
-  ...Object.keys(FIXTURE_PATHS).flatMap((name) => (['dense', 'conv', 'all'] as const).map((scope) => ({ name, opts: { scope, method: 'eigenvector' as const } }))),
-  ...SUBSET.filter((n) => FIXTURE_PATHS[n]).flatMap((name) => BASELINES.map((method) => ({ name, opts: { scope: 'all' as const, method } }))),
+  ...Object.keys(MANIFEST).flatMap((name) => (['dense', 'conv', 'all'] as const).map((scope) => ({ name, opts: { scope, method: 'eigenvector' as const } }))),
+  ...SUBSET.filter((n) => MANIFEST[n]).flatMap((name) => BASELINES.map((method) => ({ name, opts: { scope: 'all' as const, method } }))),
 ];
 
 const written: { label: string; bytes: Uint8Array; params: number }[] = [];
@@ -47,8 +45,8 @@ describe.each(cases)('$name --scope $opts.scope --method $opts.method', ({ name,
     }
     repairedGroups += expectKeptCounts(report, groups, (g) => documentedKept(g.channels, RATIO));
 
-    const feeds = feedsFor(name, bytes);
-    const [before, after] = await Promise.all([runModel(bytes, feeds), runModel(pruned, feeds)]);
+    const feeds = fixtureFeeds(name, bytes);
+    const [before, after] = await Promise.all([runOrt(bytes, feeds), runOrt(pruned, feeds)]);
     expect(Object.keys(after).sort()).toEqual(Object.keys(before).sort());
     for (const k of Object.keys(before)) {
       expect(after[k]!.dims, `output ${k}`).toEqual(before[k]!.dims);
@@ -65,15 +63,15 @@ const EXTREMES: Partial<CentralityPruneOptions>[] = [
   { scope: 'all', ratio: 0.5, threshold: 0.8, keep: 'peripheral', coupling: 'average', weighted: false },
 ];
 
-describe.each(Object.keys(FIXTURE_PATHS))('%s at the extremes', (name) => {
+describe.each(Object.keys(MANIFEST))('%s at the extremes', (name) => {
   it.each(EXTREMES)('%o still runs with the same output shapes', async (opts) => {
     const bytes = fixtureBytes(name);
     const { pruned, report, groups } = await prune(bytes, opts);
     expectKeptCounts(report, groups, (g) => documentedKept(g.channels, opts.ratio!));
     // (Where a nonEmpty set was emptied, the repair keeps a lower-ranked unit: checked in its own block below.)
     for (const g of report.groups.filter((x) => !x.declined && !groups[x.id]!.nonEmpty.length)) expectRankedRemoval(g, opts.keep);
-    const feeds = feedsFor(name, bytes);
-    const [before, after] = await Promise.all([runModel(bytes, feeds), runModel(pruned, feeds)]);
+    const feeds = fixtureFeeds(name, bytes);
+    const [before, after] = await Promise.all([runOrt(bytes, feeds), runOrt(pruned, feeds)]);
     for (const k of Object.keys(before)) {
       expect(after[k]!.dims, `output ${k}`).toEqual(before[k]!.dims);
       if (after[k]!.type === 'float32') expect(floats(after[k]!).every(Number.isFinite), `output ${k} finite`).toBe(true);
@@ -82,23 +80,21 @@ describe.each(Object.keys(FIXTURE_PATHS))('%s at the extremes', (name) => {
 });
 
 describe('the written models', () => {
-  const { dir, cleanup } = tempDir('prune-matrix-');
-  afterAll(cleanup);
+  const dir = tempDir('prune-matrix');
 
-  it('pass the Debian python3-onnx full checker', () => {
+  itWith(['onnx'], 'pass the Debian python3-onnx full checker', () => {
     expect(written.length).toBeGreaterThan(cases.length / 2);
-    const errors = onnxCheck(written.map((w) => w.bytes));
+    const errors = onnxCheck(written.map((w) => w.bytes), { full: true });
     expect(Object.fromEntries(written.map((w, i) => [w.label, errors[i]]))).toEqual(Object.fromEntries(written.map((w) => [w.label, null])));
   });
 
-  it('hold the parameter counts the report gives, as python-onnx counts them', () => {
+  itWith(['onnx', 'numpy'], 'hold the parameter counts the report gives, as python-onnx counts them', () => {
     const paths = written.map((w, i) => {
       const p = join(dir, `m${i}.onnx`);
       writeFileSync(p, w.bytes);
       return p;
     });
-    const script = fileURLToPath(new URL('../cli/params_reference.py', import.meta.url));
-    const counted = python<Record<string, { params: number }>>(script, paths);
+    const counted = runPython<Record<string, { params: number }>>('params_reference.py', paths);
     expect(written.map((w, i) => [w.label, counted[paths[i]!]!.params])).toEqual(written.map((w) => [w.label, w.params]));
   });
 
@@ -122,8 +118,8 @@ describe('the nonEmpty repair (shufflenet_v2: channel-split halves must each kee
         expect(g.scores![alive[0]!], `group ${g.id}: the unit put back is not the best of its set`).toBe(best);
       }
     }
-    const feeds = feedsFor(name, bytes);
-    const out = await runModel(pruned, feeds);
+    const feeds = fixtureFeeds(name, bytes);
+    const out = await runOrt(pruned, feeds);
     expect(Object.values(out)[0]!.dims).toEqual([1, 10]);
   });
 });

@@ -11,8 +11,8 @@ import { withLogits } from '../dependency/helpers/logits.js';
 import { maskedReference } from '../dependency/helpers/maskedReference.js';
 import { TOLERANCE } from '../dependency/helpers/oracle.js';
 import { removalsOf } from '../dependency/helpers/prune.js';
-import { relativeError, runModel } from '../dependency/helpers/run.js';
-import { feedsFor, fixtureBytes, prune } from './helpers.js';
+import { fixtureBytes, fixtureFeeds, relativeError, runOrt } from '../support/index.js';
+import { prune } from './helpers.js';
 
 afterAll(releaseGramSessions);
 
@@ -32,11 +32,11 @@ describe.each(CASES)('%s %o', (name, opts) => {
     const { pruned, report, groups } = await prune(bytes, opts);
     const keep = new Map(report.groups.filter((g) => g.removed.length).map((g) => [g.id, g.kept]));
     expect(keep.size, 'nothing was pruned').toBeGreaterThan(0);
-    const feeds = feedsFor(name, bytes);
+    const feeds = fixtureFeeds(name, bytes);
     const reference = await maskedReference(bytes, removalsOf(groups, keep), feeds);
     const a = withLogits(pruned);
     const b = withLogits(reference);
-    const [x, y, original] = await Promise.all([runModel(a.bytes, feeds), runModel(b.bytes, feeds), runModel(bytes, feeds)]);
+    const [x, y, original] = await Promise.all([runOrt(a.bytes, feeds), runOrt(b.bytes, feeds), runOrt(bytes, feeds)]);
     // Outputs of a Softmax / Sigmoid are judged by their logits (exposed by withLogits).
     const saturating = new Set(decodeModel(bytes).graph.outputs.filter((v) => ['Sigmoid', 'Softmax', 'LogSoftmax'].includes(v.producer()?.opType ?? '')).map((v) => v.name));
     for (const k of Object.keys(y)) {

@@ -8,15 +8,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ChannelGroup } from '../../src/passes/dependency/groups.js';
 import { releaseGramSessions } from '../../src/passes/scoring/index.js';
-import { runCli } from '../cli/runCli.js';
-import { runModel } from '../dependency/helpers/run.js';
-import { documentedKept, expectKeptCounts, expectRankedRemoval, feedsFor, fixtureBytes, fixturePath, prune, tempDir, type GroupReport, type PruneReport } from './helpers.js';
+import { fixtureBytes, fixtureFeeds, fixturePath, runCli, runOrt, tempDir } from '../support/index.js';
+import { documentedKept, expectKeptCounts, expectRankedRemoval, prune, type GroupReport, type PruneReport } from './helpers.js';
 
-const { dir, cleanup } = tempDir('prune-policies-');
-afterAll(() => {
-  cleanup();
-  return releaseGramSessions();
-});
+const dir = tempDir('prune-policies');
+afterAll(releaseGramSessions);
 
 const names = (g: ChannelGroup): string[] => g.producers.map((n) => n.name);
 const byId = (r: PruneReport) => (id: number): GroupReport => r.groups[id]!;
@@ -147,7 +143,7 @@ describe('--round-to / --min-channels', () => {
       expect(g.kept.length).toBeGreaterThanOrEqual(Math.min(minChannels, g.channels));
       expectRankedRemoval(g);
     }
-    const out = await runModel(pruned, feedsFor(name, bytes));
+    const out = await runOrt(pruned, fixtureFeeds(name, bytes));
     expect(Object.values(out)[0]!.dims).toEqual([1, 10]);
   });
 });

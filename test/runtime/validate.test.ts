@@ -1,19 +1,15 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { loadModel } from '../../src/ir/load.js';
 import { saveModel } from '../../src/ir/save.js';
 import { validateModels } from '../../src/runtime/validate.js';
-import { python, tempDir } from './helpers.js';
+import { describeWith, FASHION_MNIST, has, itWith, runPython, tempDir } from '../support/index.js';
 
 interface Figures { maxAbs: number; meanAbs: number; maxRel: number; meanRel: number; top1Agreement: number; accOriginal: number; accPruned: number }
+/** `fashion` and `means` only when validate_case.py was given the Fashion-MNIST folder. */
 interface Expected extends Figures { params: number; macs: number; fashion: Figures; means: { maxAbs: number; meanAbs: number } }
 
-let dir: string;
+const dir = tempDir('validate');
 let want: Expected;
-
-beforeAll(() => {
-  dir = tempDir('validate');
-  want = python<Expected>('validate_case.py', dir);
-});
 
 function expectDeviationAsNumpy(r: Awaited<ReturnType<typeof validateModels>>): void {
   const o = r.outputs[0]!;
@@ -26,7 +22,11 @@ function expectDeviationAsNumpy(r: Awaited<ReturnType<typeof validateModels>>): 
   expect(r.accuracy).toEqual({ output: 'logits', original: want.accOriginal, pruned: want.accPruned, samples: 50 });
 }
 
-describe('validateModels on a Gemm classifier and a copy with weights x1.5 (numpy predicts the figures)', () => {
+describeWith(['onnx', 'numpy'], 'validateModels on a Gemm classifier and a copy with weights x1.5 (numpy predicts the figures)', () => {
+  beforeAll(() => {
+    want = runPython<Expected>('validate_case.py', has('fashion-mnist') ? [dir, FASHION_MNIST] : [dir]);
+  });
+
   it('reports deviation, top-1 agreement, accuracy, params and MACs, on the CPU', async () => {
     const r = await validateModels(`${dir}/original.onnx`, `${dir}/scaled.onnx`, { ep: 'cpu', data: `${dir}/x.npy`, batch: 16, runs: 2, warmup: 1 });
     expect(r.ep).toBe('cpu');
@@ -67,8 +67,8 @@ describe('validateModels on a Gemm classifier and a copy with weights x1.5 (nump
     expectDeviationAsNumpy(r);
   });
 
-  it('feeds Fashion-MNIST test images (IDX folder) to a flat 784-input classifier, as numpy predicts', async () => {
-    const r = await validateModels(`${dir}/flat784.onnx`, `${dir}/flat784_noisy.onnx`, { ep: 'cpu', data: '/usr/share/datasets/fashion-mnist', batch: 500, latency: false });
+  itWith(['fashion-mnist'], 'feeds Fashion-MNIST test images (IDX folder) to a flat 784-input classifier, as numpy predicts', async () => {
+    const r = await validateModels(`${dir}/flat784.onnx`, `${dir}/flat784_noisy.onnx`, { ep: 'cpu', data: FASHION_MNIST, batch: 500, latency: false });
     const f = want.fashion;
     const o = r.outputs[0]!;
     expect(r.data).toMatchObject({ samples: 10000, sampleShape: [784], labelled: true });
@@ -83,8 +83,8 @@ describe('validateModels on a Gemm classifier and a copy with weights x1.5 (nump
   });
 
   for (const layout of ['nchw', 'nhwc'] as const) {
-    it(`adapts grey 28x28 images to a 3-channel ${layout.toUpperCase()} input from the model's shape`, async () => {
-      const r = await validateModels(`${dir}/mean_${layout}.onnx`, `${dir}/mean_${layout}_x1.1.onnx`, { ep: 'cpu', data: '/usr/share/datasets/fashion-mnist', batch: 1000, latency: false });
+    itWith(['fashion-mnist'], `adapts grey 28x28 images to a 3-channel ${layout.toUpperCase()} input from the model's shape`, async () => {
+      const r = await validateModels(`${dir}/mean_${layout}.onnx`, `${dir}/mean_${layout}_x1.1.onnx`, { ep: 'cpu', data: FASHION_MNIST, batch: 1000, latency: false });
       expect(r.data.sampleShape).toEqual(layout === 'nchw' ? [3, 28, 28] : [28, 28, 3]);
       const o = r.outputs[0]!;
       expect(o.maxAbs!).toBeCloseTo(want.means.maxAbs, 5);

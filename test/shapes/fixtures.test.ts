@@ -1,25 +1,18 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { basename } from 'node:path';
+import { beforeAll, expect, it } from 'vitest';
 import { constantSource } from '../../src/ir/constants.js';
 import { loadModel } from '../../src/ir/load.js';
 import type { Model } from '../../src/ir/model.js';
 import type { Node } from '../../src/ir/node.js';
 import { inferShapes } from '../../src/ir/shapeInference.js';
-import { addComparison, compareWith, emptyComparison, hasPythonOnnx, runOracle, type TypedDims } from './oracle.js';
+import { describeWith, fixtureModels, paddleModels, runPython } from '../support/index.js';
+import { addComparison, compareWith, emptyComparison, type TypedDims } from './oracle.js';
 
 /**
  * Real exporter output (fixtures/models: torch 1.13 exports; fixtures/.cache: PaddleOCR models when fetched):
  * with every shape the file declared for node outputs removed, our inference must agree with python-onnx's and
  * with what the exporter wrote, and know every channel dimension.
  */
-const MODELS = 'fixtures/models';
-const PADDLE = 'fixtures/.cache/ocr-models-1.4.2/assets';
-
-function fixturePaths(): string[] {
-  const list = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.onnx')).sort().map((f) => join(dir, f)) : []);
-  return [...list(MODELS), ...list(PADDLE)];
-}
 
 /** What the file declared for node outputs (value_info and graph outputs), then forgotten. */
 function forgetNodeOutputShapes(model: Model): Record<string, TypedDims> {
@@ -44,13 +37,13 @@ function channelAxis(node: Node, rank: number): number | undefined {
   }
 }
 
-const paths = fixturePaths();
+const paths = [...fixtureModels(), ...paddleModels()];
 
-describe.skipIf(paths.length === 0 || !hasPythonOnnx())('shape inference on exporter fixtures', () => {
+describeWith(['onnx'], 'shape inference on exporter fixtures', () => {
   let python: Record<string, { values: Record<string, TypedDims>; error: string | null }> = {};
-  beforeAll(() => { python = runOracle(['infer', ...paths]); });
+  beforeAll(() => { python = runPython('onnx_shapes.py', ['infer', ...paths]); });
 
-  it.each(paths)('%s', (path) => {
+  it.each(paths.map((p) => [basename(p), p]))('%s', (_name, path) => {
     const model = loadModel(path);
     const declared = forgetNodeOutputShapes(model);
     const result = inferShapes(model);

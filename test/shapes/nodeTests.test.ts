@@ -1,17 +1,14 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { loadModel } from '../../src/ir/load.js';
 import { inferShapes } from '../../src/ir/shapeInference.js';
 import { shapeRuleFor } from '../../src/ir/shapes/rules.js';
-import { addComparison, compareWith, emptyComparison, hasPythonOnnx, runOracle, type TypedDims } from './oracle.js';
+import { describeWith, LIBONNX_TESTDATA as DATA, runPython, tempDir } from '../support/index.js';
+import { addComparison, compareWith, emptyComparison, type TypedDims } from './oracle.js';
 
 /**
  * ONNX's own node test models (Debian libonnx-testdata): for every model whose ops all have a shape rule, our
  * inference must agree with python-onnx's wherever both know a dim, and with the true output dims numpy computed.
  */
-const DATA = '/usr/share/libonnx-testdata/data';
 /** The newest opset python-onnx 1.12 knows. */
 const MAX_OPSET = 17;
 
@@ -23,15 +20,13 @@ interface Prepared {
   error: string | null;
 }
 
-describe.skipIf(!existsSync(DATA) || !hasPythonOnnx())('shape inference on ONNX node tests', () => {
-  let dir = '';
+describeWith(['libonnx-testdata', 'onnx'], 'shape inference on ONNX node tests', () => {
+  const dir = tempDir('shapes-node');
   let prepared: Record<string, Prepared> = {};
 
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'shapes-node-'));
-    prepared = runOracle<Record<string, Prepared>>(['prepare-node', dir, `${DATA}/node/*`, `${DATA}/pytorch-converted/*`, `${DATA}/pytorch-operator/*`, `${DATA}/simple/*`]);
+    prepared = runPython<Record<string, Prepared>>('onnx_shapes.py', ['prepare-node', dir, `${DATA}/node/*`, `${DATA}/pytorch-converted/*`, `${DATA}/pytorch-operator/*`, `${DATA}/simple/*`]);
   });
-  afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
 
   it('agrees with python-onnx and with the true output dims', () => {
     const vsPython = emptyComparison();

@@ -1,27 +1,10 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { Graph } from '../../src/ir/graph.js';
 import type { Dim } from '../../src/ir/value.js';
 
-/** Debian's python3-onnx (onnx 1.12), the independent oracle; not the `python3` first on PATH. */
-export const PYTHON = '/usr/bin/python3';
-const SCRIPT = fileURLToPath(new URL('./onnx_shapes.py', import.meta.url));
-
+/** A value's element type and dims as test/oracles/onnx_shapes.py reports them (python-onnx 1.12's inference). */
 export interface TypedDims {
   elemType: number | null;
   dims: Dim[] | null;
-}
-
-export function hasPythonOnnx(): boolean {
-  return existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import onnx'], { encoding: 'utf8' }).status === 0;
-}
-
-/** Runs onnx_shapes.py with `args` and parses its JSON report. */
-export function runOracle<T>(args: string[]): T {
-  const r = spawnSync(PYTHON, [SCRIPT, ...args], { encoding: 'utf8', maxBuffer: 1 << 30 });
-  if (r.status !== 0) throw new Error(`onnx_shapes.py failed: ${r.stderr}`);
-  return JSON.parse(r.stdout) as T;
 }
 
 /** How our shapes compare with a reference's, dim by dim ("both known → equal"; the rest is counted). */

@@ -1,23 +1,7 @@
-import * as ort from 'onnxruntime-node';
-import { DataType } from '../../src/ir/dtype.js';
 import { decodeModel } from '../../src/ir/load.js';
 import type { Model } from '../../src/ir/model.js';
 import { encodeModel } from '../../src/ir/save.js';
-import type { Shape, Value } from '../../src/ir/value.js';
-
-/** Concrete sizes for symbolic input dims: 2 for the batch axis, 64 for the others (PaddleOCR's det needs /32). */
-function concreteDims(shape: Shape): number[] {
-  return shape.map((d, i) => (typeof d === 'number' ? d : i === 0 ? 2 : 64));
-}
-
-function randomFeed(v: Value): ort.Tensor {
-  const dims = concreteDims(v.shape ?? []);
-  const n = dims.reduce((a, b) => a * b, 1);
-  let seed = 12345;
-  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-  if (v.elemType === DataType.INT64) return new ort.Tensor('int64', BigInt64Array.from({ length: n }, () => BigInt(Math.floor(next() * 16))), dims);
-  return new ort.Tensor('float32', Float32Array.from({ length: n }, () => next() * 2 - 1), dims);
-}
+import { feedsFor, runOrt } from '../support/index.js';
 
 /**
  * Runs a copy of `model` in onnxruntime with every node output exposed as a graph output (typed with the element
@@ -36,9 +20,9 @@ export async function runtimeDims(model: Model): Promise<Map<string, readonly nu
       graph.outputs.push(v);
     }
   }
-  const session = await ort.InferenceSession.create(encodeModel(copy));
-  const feeds = Object.fromEntries(graph.inputs.filter((v) => !v.initializer).map((v) => [v.name, randomFeed(v)]));
-  const results = await session.run(feeds);
+  // Symbolic input dims: 2 for the batch axis, 64 for the others (PaddleOCR's det needs multiples of 32).
+  const feeds = feedsFor(copy, { seed: 12345, unknownDim: (axis) => (axis === 0 ? 2 : 64) });
+  const results = await runOrt(copy, feeds);
   return new Map(Object.entries(results).map(([name, t]) => [name, t.dims]));
 }
 

@@ -1,17 +1,13 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../cli/runCli.js';
-import { checkModels, pythonHas } from '../io/python.js';
+import { describe, expect, it } from 'vitest';
+import { alsoWith, describeWith, FASHION_MNIST as FASHION, fixturePath, onnxCheck, runCli, tempDir } from '../support/index.js';
 
 /** `onnx-cprune finetune` as users run it (the built CLI: `npm run build` first when running this file alone). */
-const FASHION = '/usr/share/datasets/fashion-mnist';
-const MLP = join(import.meta.dirname, '../../fixtures/models/mlp.onnx');
-const dir = mkdtempSync(join(tmpdir(), 'finetune-cli-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const MLP = fixturePath('mlp');
+const dir = tempDir('finetune-cli');
 
-describe.skipIf(!existsSync(FASHION))('onnx-cprune finetune', () => {
+describeWith(['fashion-mnist'], 'onnx-cprune finetune', () => {
   it('writes a model the onnx checker accepts and reports the run', () => {
     const out = join(dir, 'tuned.onnx');
     const r = runCli(['finetune', MLP, '--data', FASHION, '--limit', '300', '-o', out, '--train', 'dense', '--new-head', '10',
@@ -22,7 +18,7 @@ describe.skipIf(!existsSync(FASHION))('onnx-cprune finetune', () => {
     expect(report.trained).toHaveLength(6);
     expect(report.history).toHaveLength(2);
     expect(report.samples).toEqual({ train: 270, val: 30 });
-    if (pythonHas('onnx')) expect(checkModels([out])[out]).toBe('ok');
+    alsoWith(['onnx'], () => expect(onnxCheck([out])).toEqual([null]));
   });
 
   it('exits 2 with one line for labels the classifier cannot express, writing nothing', () => {
@@ -33,7 +29,9 @@ describe.skipIf(!existsSync(FASHION))('onnx-cprune finetune', () => {
     expect(r.stderr).toMatch(/outputs 3 classes: use --new-head \d+/);
     expect(existsSync(out)).toBe(false);
   });
+});
 
+describe('onnx-cprune finetune without data', () => {
   it('exits 2 when the data source does not exist', () => {
     const r = runCli(['finetune', MLP, '--data', join(dir, 'nothing'), '-o', join(dir, 'x.onnx'), '--no-progress']);
     expect(r.code).toBe(2);

@@ -5,7 +5,7 @@ import {
   conv2dBuiltin, conv2dCustomGrad, depthwiseConv2dBuiltin, depthwiseConv2dCustomGrad, type ConvGeometry,
 } from '../../src/train/convGradients.js';
 import { gatherWithGrad } from '../../src/train/gatherGradient.js';
-import { seededNormal } from './helpers.js';
+import { seededNormal } from '../support/index.js';
 
 /**
  * The custom conv gradients (needed on wasm) against tfjs's built-in ones on the cpu backend. tfjs refuses

@@ -1,7 +1,5 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { DataType } from '../../src/ir/dtype.js';
 import { UserError } from '../../src/ir/errors.js';
 import { decodeModel, loadModel } from '../../src/ir/load.js';
@@ -11,14 +9,12 @@ import type { Dataset } from '../../src/runtime/data/types.js';
 import { Executor } from '../../src/train/executor.js';
 import { finetune, loadTrainingData, type FinetuneOptions } from '../../src/train/finetune.js';
 import { storedConstants } from '../../src/train/parameters.js';
-import { maxRelativeDeviation, runOrt } from './helpers.js';
+import { describeWith, FASHION_MNIST as FASHION, fixturePath, ort, relativeError, runOrt } from '../support/index.js';
 
 /**
  * Short fine-tunes on real Fashion-MNIST images (Debian's dataset-fashion-mnist): accuracy must rise, the written-back
  * model must run in onnxruntime with the executor's outputs, and only the trained tensors may change.
  */
-const FASHION = '/usr/share/datasets/fashion-mnist';
-const FIXTURES = join(import.meta.dirname, '../../fixtures/models');
 
 /** Stored constant bytes by name (initializers and Constant-node values). */
 function constantBytes(model: Model): Map<string, { type: number; bytes: Buffer }> {
@@ -36,10 +32,10 @@ async function expectOrtMatchesExecutor(model: Model, ds: Dataset, rows: number)
   try {
     for (let s = 0; s < rows; s += fixed) {
       const x = ds.x.slice(s * per, (s + fixed) * per);
-      const [want] = await runOrt(reloaded, { [input.name]: { data: x, dims: [fixed, ...sample] } });
+      const want = (await runOrt(reloaded, { [input.name]: new ort.Tensor('float32', x, [fixed, ...sample]) }))[reloaded.graph.outputs[0]!.name]!;
       const [got] = exec.predict([tf.tensor(x, [fixed, ...sample])]);
-      expect(got!.shape).toEqual(want!.dims);
-      expect(maxRelativeDeviation(got!.dataSync(), want!.data)).toBeLessThan(1e-4);
+      expect(got!.shape).toEqual(want.dims);
+      expect(relativeError(got!.dataSync(), want, 1)).toBeLessThan(1e-4);
       got!.dispose();
     }
   } finally {
@@ -47,14 +43,14 @@ async function expectOrtMatchesExecutor(model: Model, ds: Dataset, rows: number)
   }
 }
 
-describe.skipIf(!existsSync(FASHION))('finetune on Fashion-MNIST', () => {
+describeWith(['fashion-mnist'], 'finetune on Fashion-MNIST', () => {
   let cnn: Dataset;
   beforeAll(async () => {
-    cnn = await loadTrainingData(loadModel(join(FIXTURES, 'cnn_small.onnx')), FASHION, { limit: 500, seed: 3 });
+    cnn = await loadTrainingData(loadModel(fixturePath('cnn_small')), FASHION, { limit: 500, seed: 3 });
   });
 
   it('--train dense --new-head 10: accuracy rises, only the dense layers change, onnxruntime agrees', async () => {
-    const model = loadModel(join(FIXTURES, 'cnn_small.onnx'));
+    const model = loadModel(fixturePath('cnn_small'));
     const before = constantBytes(model);
     const r = await finetune(model, cnn, { train: 'dense', newHead: 10, epochs: 3, lr: 0.01, seed: 1, backend: 'wasm', ep: 'cpu' });
     expect(r.trained.sort()).toEqual(['10.bias', '10.weight', '6.bias', '6.weight', '8.bias', '8.weight']);
@@ -70,7 +66,7 @@ describe.skipIf(!existsSync(FASHION))('finetune on Fashion-MNIST', () => {
   });
 
   it('--train all on a BatchNorm model: statistics stay byte-identical, convolutions train, onnxruntime agrees', async () => {
-    const model = loadModel(join(FIXTURES, 'resnet18.onnx'));
+    const model = loadModel(fixturePath('resnet18'));
     const ds = await loadTrainingData(model, FASHION, { limit: 48, seed: 4 });
     expect(ds.shape).toEqual([48, 3, 32, 32]);
     const before = constantBytes(model);
@@ -88,7 +84,7 @@ describe.skipIf(!existsSync(FASHION))('finetune on Fashion-MNIST', () => {
   });
 
   it('fp16 weights train and are written back as fp16', async () => {
-    const model = loadModel(join(FIXTURES, 'mlp_fp16.onnx'));
+    const model = loadModel(fixturePath('mlp_fp16'));
     const ds = await loadTrainingData(model, FASHION, { limit: 300, seed: 5 });
     const castNodes = model.graph.nodes.filter((n) => n.opType === 'Cast').length;
     const r = await finetune(model, ds, { train: 'dense', epochs: 2, lr: 0.01, seed: 1, backend: 'wasm', ep: 'cpu' });
@@ -101,7 +97,7 @@ describe.skipIf(!existsSync(FASHION))('finetune on Fashion-MNIST', () => {
 
   it('the same seed gives the same model, another seed another', async () => {
     const run = async (seed: number): Promise<Buffer> => {
-      const model = loadModel(join(FIXTURES, 'mlp.onnx'));
+      const model = loadModel(fixturePath('mlp'));
       const opts: FinetuneOptions = { train: 'head', newHead: 10, epochs: 2, seed, backend: 'wasm', ep: 'cpu' };
       await finetune(model, cnn, opts);
       return Buffer.from(encodeModel(model));
@@ -112,13 +108,13 @@ describe.skipIf(!existsSync(FASHION))('finetune on Fashion-MNIST', () => {
   });
 
   it('refuses labels the classifier cannot express', async () => {
-    const model = loadModel(join(FIXTURES, 'mlp.onnx'));
+    const model = loadModel(fixturePath('mlp'));
     await expect(finetune(model, cnn, { newHead: 4, epochs: 1, backend: 'wasm', ep: 'cpu' })).rejects.toThrow(UserError);
-    await expect(finetune(loadModel(join(FIXTURES, 'mlp.onnx')), cnn, { newHead: 4, epochs: 1, backend: 'wasm', ep: 'cpu' })).rejects.toThrow(/--new-head 10/);
+    await expect(finetune(loadModel(fixturePath('mlp')), cnn, { newHead: 4, epochs: 1, backend: 'wasm', ep: 'cpu' })).rejects.toThrow(/--new-head 10/);
   });
 
   it('refuses a classifier that is not a dense layer', async () => {
-    const model = loadModel(join(FIXTURES, 'squeezenet.onnx'));
+    const model = loadModel(fixturePath('squeezenet'));
     await expect(finetune(model, cnn, { train: 'head', backend: 'wasm' })).rejects.toThrow(/not from a dense layer/);
   });
 });

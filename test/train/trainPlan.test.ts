@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ModelBuilder } from '../../src/ir/builder.js';
 import { DataType } from '../../src/ir/dtype.js';
@@ -7,10 +6,10 @@ import { loadModel } from '../../src/ir/load.js';
 import { findClassifier, findLogits } from '../../src/train/classifier.js';
 import { replaceHead } from '../../src/train/newHead.js';
 import { planTraining } from '../../src/train/trainPlan.js';
-import { runOrt } from './helpers.js';
+import { fixturePath, ort, runOrt } from '../support/index.js';
 
 /** What trains in each mode, on real exports; and the classifier replacement. */
-const fixture = (name: string) => loadModel(join(import.meta.dirname, '../../fixtures/models', `${name}.onnx`));
+const fixture = (name: string) => loadModel(fixturePath(name));
 
 function plan(name: string, mode: 'head' | 'dense' | 'all', trainBatchNorm = false) {
   const m = fixture(name);
@@ -70,8 +69,8 @@ describe('replaceHead', () => {
     expect(layer.weight.stored.initializer!.dims).toEqual([3, 17]);
     expect(layer.weight.stored.initializer!.dataType).toBe(DataType.FLOAT16);
     expect(m.graph.outputs[0]!.shape).toEqual([1, 3]);
-    const [out] = await runOrt(m, { input: { data: new Float32Array(196).fill(0.5), dims: [1, 1, 14, 14] } });
-    expect(out!.dims).toEqual([1, 3]);
+    const out = (await runOrt(m, { input: new ort.Tensor('float32', new Float32Array(196).fill(0.5), [1, 1, 14, 14]) }))[m.graph.outputs[0]!.name]!;
+    expect(out.dims).toEqual([1, 3]);
   });
 
   it('adds a bias to a Gemm without one, and resizes a MatMul + Add head through a Softmax', async () => {
@@ -90,8 +89,8 @@ describe('replaceHead', () => {
     expect(m.graph.find('w2')!.initializer!.dims).toEqual([5, 3]);
     expect(m.graph.find('b2')!.initializer!.dims).toEqual([3]);
     expect(y.shape).toEqual([2, 3]);
-    const [out] = await runOrt(m, { x: { data: new Float32Array(8).fill(1), dims: [2, 4] } });
-    expect(out!.dims).toEqual([2, 3]);
+    const out = (await runOrt(m, { x: new ort.Tensor('float32', new Float32Array(8).fill(1), [2, 4]) }))[y.name]!;
+    expect(out.dims).toEqual([2, 3]);
 
     const g = new ModelBuilder();
     const gx = g.input('x', [1, 4]);
@@ -101,7 +100,7 @@ describe('replaceHead', () => {
     const gm = g.build();
     replaceHead(gm.graph, findClassifier(gy), 2, 1);
     expect(gy.producer()!.input(2)!.initializer!.dims).toEqual([2]);
-    const [gout] = await runOrt(gm, { x: { data: new Float32Array(4).fill(1), dims: [1, 4] } });
-    expect(Array.from(gout!.data)).toHaveLength(2);
+    const gout = (await runOrt(gm, { x: new ort.Tensor('float32', new Float32Array(4).fill(1), [1, 4]) }))[gy.name]!;
+    expect(Array.from(gout.data as Float32Array)).toHaveLength(2);
   });
 });

@@ -32,7 +32,7 @@ import { encodeModel } from '../../../src/ir/save.js';
 import { inferShapes } from '../../../src/ir/shapeInference.js';
 import { Tensor } from '../../../src/ir/tensor.js';
 import type { Value } from '../../../src/ir/value.js';
-import { floats, rng, runModel, type Feeds, type Outputs } from './run.js';
+import { floats, Rng, runOrt, type Feeds } from '../../support/index.js';
 
 /** Output channels removed from one producer: its output value, the channel axis, the removed indices. */
 export interface Removal {
@@ -110,7 +110,7 @@ export async function maskedReference(bytes: Uint8Array, removals: readonly Remo
     if (frozen[i]) n.outputs.forEach((o, k) => { if (o) expose(probe.graph, o, `frozen_${i}_${k}`); });
     if (mixing[i]) expose(probe.graph, n.input(dataOf(i))!, `mixin_${i}`);
   });
-  const values = await runModel(encodeModel(probe), feeds);
+  const values = await runOrt(encodeModel(probe), feeds);
 
   // 2. The tracing model: frozen nodes cut out, LayerNorm as Identity, mixing inputs (and graph outputs) exposed.
   const trace = load(bytes);
@@ -148,11 +148,11 @@ export async function maskedReference(bytes: Uint8Array, removals: readonly Remo
     }
     return f;
   };
-  const calm = await runModel(traceBytes, frozenFeeds(undefined));
+  const calm = await runOrt(traceBytes, frozenFeeds(undefined));
   const changed = new Map<number, Set<number>>();
   // All-positive and all-negative pushes get through any ReLU / clip on one side; two random ones for the rest.
   for (const seed of [1, -1, 11, 23]) {
-    const moved = await runModel(traceBytes, frozenFeeds(seed));
+    const moved = await runOrt(traceBytes, frozenFeeds(seed));
     originalOutputs.forEach((_, k) => {
       const a = floats(calm[`graphout_${k}`]!);
       const b = floats(moved[`graphout_${k}`]!);
@@ -189,11 +189,11 @@ function perturbed(t: ort.Tensor, r: Removal, seed: number): ort.Tensor {
   const width = dims[axis]!;
   const x = floats(t).slice();
   const removed = new Set(r.channels);
-  const rand = rng(seed);
+  const rand = new Rng(seed);
   for (let e = 0; e < x.length; e++) {
     if (!removed.has(Math.floor(e / inner) % width)) continue;
-    const s = seed === 1 || seed === -1 ? seed : rand() < 0.5 ? -1 : 1;
-    x[e] = x[e]! + s * (Math.abs(x[e]!) + 1) * (2 + 3 * rand());
+    const s = seed === 1 || seed === -1 ? seed : rand.next() < 0.5 ? -1 : 1;
+    x[e] = x[e]! + s * (Math.abs(x[e]!) + 1) * (2 + 3 * rand.next());
   }
   return new ort.Tensor('float32', x, dims);
 }
@@ -259,5 +259,3 @@ function maskStatistic(model: Model, n: Node, kind: 'layerNorm' | 'mean', positi
   if (n.input(2)) y = op('Add', [y, n.input(2)!]);
   g.replaceAllUsesWith(n.output(0), y, true);
 }
-
-export type { Outputs };

@@ -4,10 +4,10 @@ import { encodeModel } from '../../../src/ir/save.js';
 import { analyze } from '../../../src/passes/dependency/analyze.js';
 import type { ChannelGroup } from '../../../src/passes/dependency/groups.js';
 import { pruneChannels } from '../../../src/passes/pruneChannels.js';
+import { bitIdentical, relativeError, runOrt, type Feeds } from '../../support/index.js';
 import { withLogits } from './logits.js';
 import { maskedReference } from './maskedReference.js';
 import { keepAll, randomKeep, removalsOf } from './prune.js';
-import { bitIdentical, randomFeeds, relativeError, runModel, type Feeds } from './run.js';
 
 export const TOLERANCE = 1e-4;
 
@@ -15,7 +15,7 @@ export const TOLERANCE = 1e-4;
 export async function expectIdentity(bytes: Uint8Array, feeds: Feeds): Promise<void> {
   const m = decodeModel(bytes);
   pruneChannels(m, keepAll(analyze(m)));
-  const [a, b] = await Promise.all([runModel(encodeModel(m), feeds), runModel(bytes, feeds)]);
+  const [a, b] = await Promise.all([runOrt(encodeModel(m), feeds), runOrt(bytes, feeds)]);
   for (const k of Object.keys(b)) expect(bitIdentical(a[k]!, b[k]!), `output ${k} changed`).toBe(true);
 }
 
@@ -34,7 +34,7 @@ export async function expectMaskedEquivalence(bytes: Uint8Array, feeds: Feeds, r
   const reference = await maskedReference(bytes, removalsOf(groups, keep), feeds);
   const a = withLogits(pruned);
   const b = withLogits(reference);
-  const [x, y] = await Promise.all([runModel(a.bytes, feeds), runModel(b.bytes, feeds)]);
+  const [x, y] = await Promise.all([runOrt(a.bytes, feeds), runOrt(b.bytes, feeds)]);
   const saturating = new Set(decodeModel(bytes).graph.outputs.filter((v) => ['Sigmoid', 'Softmax', 'LogSoftmax'].includes(v.producer()?.opType ?? '')).map((v) => v.name));
   const errors: Record<string, number> = {};
   for (const k of Object.keys(y)) {
@@ -45,5 +45,3 @@ export async function expectMaskedEquivalence(bytes: Uint8Array, feeds: Feeds, r
   for (const [k, e] of Object.entries(errors)) expect(e, `output ${k}: pruned vs masked original`).toBeLessThanOrEqual(TOLERANCE);
   return { pruned, groups, errors };
 }
-
-export { randomFeeds };

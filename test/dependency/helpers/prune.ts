@@ -1,17 +1,17 @@
 import type { ChannelGroup } from '../../../src/passes/dependency/groups.js';
 import type { Removal } from './maskedReference.js';
-import { rng } from './run.js';
+import { Rng } from '../../support/index.js';
 
 /**
  * Random keep lists: each prunable group loses round(ratio · units) random units, but keeps one unit of each set
  * in its `nonEmpty` list (a layer or a segment with no channels is not a model).
  */
 export function randomKeep(groups: readonly ChannelGroup[], ratio: number, seed: number): Map<number, number[]> {
-  const r = rng(seed);
+  const rng = new Rng(seed);
   const keep = new Map<number, number[]>();
   for (const g of groups) {
     if (!g.prunable) continue;
-    const order = Array.from({ length: g.channels }, (_, i) => i).sort(() => r() - 0.5);
+    const order = rng.shuffle(Array.from({ length: g.channels }, (_, i) => i));
     const dropped = new Set(order.slice(0, Math.min(g.channels - 1, Math.round(ratio * g.channels))));
     for (const set of g.nonEmpty) if (set.every((u) => dropped.has(u))) dropped.delete(set[0]!);
     keep.set(g.id, order.filter((u) => !dropped.has(u)).sort((a, b) => a - b));

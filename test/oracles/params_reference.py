@@ -3,7 +3,7 @@
 params = elements of floating-point constant tensors (initializers and Constant-node `value` tensors, in the main
 graph and every subgraph) with more than one element; paramBytes = the bytes those elements take.
 
-    /usr/bin/python3 test/cli/params_reference.py a.onnx b.onnx   → {"a.onnx": {"params": n, "paramBytes": b}, ...}
+    /usr/bin/python3 test/oracles/params_reference.py a.onnx b.onnx   → {"a.onnx": {"params": n, "paramBytes": b}, ...}
 """
 import json
 import sys

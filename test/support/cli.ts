@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** The built CLI, as users run it (`npm test` builds first; run `npm run build` before running these files alone). */
+/** The built CLI, as users run it. `npm test` builds first; run `npm run build` before running test files alone. */
 export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
 export interface CliResult {
@@ -15,7 +15,7 @@ export interface CliResult {
 }
 
 /** Runs `node dist/cli/main.js ...args`; a run past `hangGuardMs` is killed (a hang, not a slow machine). */
-export function runCli(args: string[], opts: { cwd?: string; hangGuardMs?: number } = {}): CliResult {
+export function runCli(args: readonly string[], opts: { cwd?: string; hangGuardMs?: number } = {}): CliResult {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first`);
   const r = spawnSync(process.execPath, [CLI, ...args], {
     cwd: opts.cwd,

@@ -4,7 +4,7 @@
 Reads the weights straight from the ONNX file with python-onnx (Gemm honouring transB, MatMul's constant [K, N]
 operand by columns, Conv's flattened C/g*kH*kW filters) and, for each requested group and threshold, computes with
 numpy + networkx only (the similarity graph, per-component definition and selection rule come from
-test/scoring/networkx_reference.py, the scoring goldens' reference):
+networkx_reference.py beside it, the scoring goldens' reference):
   * networkx.eigenvector_centrality(G, weight='weight') with networkx's own defaults (max_iter=100, tol=1e-6), as the
     CLI runs it; None when networkx raises PowerIterationFailedConvergence;
   * the unweighted variant (every edge weight 1) and, for coupled groups, the 'average' coupling (mean of the
@@ -13,11 +13,10 @@ test/scoring/networkx_reference.py, the scoring goldens' reference):
   * the kept set for the ratio by the documented rule (lowest scores removed, ties: lower index first), from
     networkx's scores when it converged, the per-component definition when it did not, l2 when the graph is empty.
 
-Usage: prune_reference.py MODEL.onnx SPEC_JSON   SPEC = {"ratio": p, "taus": [...], "groups": [[producer names]]}
+Usage: prune_reference.py MODEL.onnx < SPEC_JSON   SPEC = {"ratio": p, "taus": [...], "groups": [[producer names]]}
 Prints one JSON document on stdout.
 """
 import json
-import os
 import sys
 
 import networkx as nx
@@ -25,8 +24,7 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'scoring'))
-from networkx_reference import concat_rows, per_component, select, similarity_graph, unit_rows  # noqa: E402
+from networkx_reference import concat_rows, per_component, select, similarity_graph, unit_rows
 
 
 def channel_rows(model, node_name):
@@ -74,7 +72,7 @@ def case(producers, tau, ratio):
 
 def main():
     model = onnx.load(sys.argv[1])
-    spec = json.loads(sys.argv[2])
+    spec = json.load(sys.stdin)
     result = []
     for names in spec['groups']:
         producers = [channel_rows(model, n) for n in names]

@@ -1,15 +1,5 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-
-/** Debian's Chromium (apt package `chromium`); no browser is downloaded. */
-export const CHROMIUM = '/usr/bin/chromium';
-
-/** Why the browser tests cannot run here, or undefined when they can. */
-export function chromiumMissing(): string | undefined {
-  return existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is missing: install the Debian package chromium`;
-}
+import type { BrowserContext, Page } from 'playwright-core';
+import { CHROMIUM } from './oracles.js';
 
 /** A page that records what it must never do: log an error, throw, or ask the network for anything. */
 export interface WatchedPage {
@@ -20,12 +10,17 @@ export interface WatchedPage {
   requests: string[];
 }
 
-/** Headless Chromium with a fresh profile, nothing in the background and no network of its own. */
+/**
+ * Debian's Chromium (the `chromium` oracle), headless through playwright-core (no browser download), with a fresh
+ * profile, nothing in the background and no network of its own.
+ */
 export class Browser {
-  private constructor(private readonly context: BrowserContext, private readonly profile: string) {}
+  private constructor(private readonly context: BrowserContext) {}
 
-  static async launch(): Promise<Browser> {
-    const profile = mkdtempSync(join(tmpdir(), 'cprune-chromium-'));
+  /** Starts Chromium with its profile in `profile`, an empty folder (a `tempDir`) that outlives the browser. */
+  static async launch(profile: string): Promise<Browser> {
+    // Loaded here, so that test files without a browser do not load playwright.
+    const { chromium } = await import('playwright-core');
     const context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
@@ -33,7 +28,7 @@ export class Browser {
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
         '--disable-component-update', '--disable-sync'],
     });
-    return new Browser(context, profile);
+    return new Browser(context);
   }
 
   /** Opens a local file and waits until its script has run. */
@@ -49,8 +44,7 @@ export class Browser {
     return watched;
   }
 
-  async close(): Promise<void> {
-    await this.context.close();
-    rmSync(this.profile, { recursive: true, force: true });
+  close(): Promise<void> {
+    return this.context.close();
   }
 }

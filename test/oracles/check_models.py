@@ -2,7 +2,7 @@
 With --full first, the full check (the checker's own shape inference too).
 
 Run with /usr/bin/python3 (the system interpreter that has python3-onnx), e.g.
-    /usr/bin/python3 test/io/check_models.py [--full] a.onnx b.onnx
+    /usr/bin/python3 test/oracles/check_models.py [--full] a.onnx b.onnx
 """
 import json
 import sys

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Torch reference for pruned decoders: the model a pruner should have produced, computed without the engine.
 
-    /usr/bin/python3 test/decoders/torch_reference.py < cases.json > logits.json
+    /usr/bin/python3 test/oracles/torch_reference.py < cases.json > logits.json
 
 Input: {"cases": [{"config": <manifest config>, "seed": int, "inputIds": [[...]], "mode": "slice"|"mask",
 "keep": {"hidden": [...]?, "layers": [{"heads": [...]?, "kvHeads": [...]?, "ffn": [...]?}, ...]?}}, ...]}.
