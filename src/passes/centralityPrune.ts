@@ -12,6 +12,9 @@ import { anyMatches, nameMatcher } from './policy/layerFilter.js';
 import { ratioFor, type LayerRatios } from './policy/layerRatios.js';
 import { globalRemovalCounts } from './policy/globalRanking.js';
 import { searchRatio } from './policy/targetSearch.js';
+import { channelsPerUnit, keptUnitsLattice } from './policy/rounding.js';
+import type { LatencyMeter } from './policy/latencyTable.js';
+import { planForLatency, type LatencyTargetReport } from './policy/latencyTarget.js';
 import { releaseGramSessions, scoreChannels, selectKeep, type ChannelScores, type Coupling, type ScoringMethod } from './scoring/index.js';
 
 export type Scope = 'dense' | 'conv' | 'all';
@@ -34,17 +37,26 @@ export interface CentralityPruneOptions {
   layerRatios?: LayerRatios;
   /** One ranking across all groups instead of the same ratio per group. */
   global: boolean;
+  /** Round each group's kept channel count to the nearest multiple of this (1: exact ⌊p·n⌋). */
   roundTo: number;
+  /** false: round conv groups only (on the CPU, dense widths gain nothing from multiples). */
+  roundDense: boolean;
+  /** Why this multiple (for the report, e.g. "AVX2 NCHWc block"). */
+  roundReason?: string;
   minChannels: number;
   /** Choose the ratio so MACs (or params) fall to this fraction of the original. */
   targetMacs?: number;
   targetParams?: number;
+  /** Choose per-group widths so the measured latency falls to this fraction of the original's (needs latencyMeter). */
+  targetLatency?: number;
+  /** Times models on the target execution provider (src/runtime/layerCosts.ts); the pass itself never runs one. */
+  latencyMeter?: LatencyMeter;
   onProgress?: (done: number, total: number, label: string) => void;
 }
 
 export const DEFAULT_PRUNE_OPTIONS: CentralityPruneOptions = {
   ratio: 0.3, threshold: 0.2, method: 'eigenvector', scope: 'dense', weighted: true, keep: 'central', coupling: 'concat',
-  seed: 0, global: false, roundTo: 1, minChannels: 1,
+  seed: 0, global: false, roundTo: 1, roundDense: true, minChannels: 1,
 };
 
 export interface GroupReport {
@@ -66,6 +78,8 @@ export interface GroupReport {
   layer?: { params: { before: number; after: number }; macs: { before: number; after: number } };
   /** Why the group was left alone (declined by the engine, out of scope, excluded). */
   declined?: string;
+  /** removed / channels: the fraction actually removed, after rounding and floors. */
+  removedRatio?: number;
 }
 
 /** What --target-macs / --target-params asked for and what the chosen ratio reached. */
@@ -90,6 +104,10 @@ export interface PruneReport {
   timings: { analyzeMs: number; scoreMs: number; rewriteMs: number };
   groups: GroupReport[];
   target?: TargetReport;
+  /** --target-latency: predicted and measured latency of the chosen widths. */
+  latencyTarget?: LatencyTargetReport;
+  /** The channel multiple kept counts were rounded to, and why; absent when not rounded. */
+  rounding?: { multiple: number; dense: boolean; reason: string };
 }
 
 /**
@@ -127,7 +145,7 @@ export async function centralityPrune(model: Model, options: Partial<CentralityP
   const keepFor = (ratioOf: (g: ChannelGroup, i: number) => number): Map<number, number[]> => {
     const keep = new Map<number, number[]>();
     scored.forEach(({ group, scores }, i) => {
-      const sel = selectKeep(scores.scores, { ratio: ratioOf(group, i), keep: opts.keep, roundTo: opts.roundTo, minChannels: opts.minChannels });
+      const sel = selectKeep(scores.scores, { ratio: ratioOf(group, i), keep: opts.keep, minChannels: opts.minChannels, ...roundingFor(group, opts) });
       keep.set(group.id, keepNonEmpty(sel.keep, group, scores.scores, opts.keep));
     });
     return keep;
@@ -150,7 +168,21 @@ export async function centralityPrune(model: Model, options: Partial<CentralityP
       return modelStats(pruneChannels(copy, plan(p)))[measure] <= goal;
     });
   }
-  const keep = plan(ratio);
+  let latencyTarget: LatencyTargetReport | undefined;
+  let keep: Map<number, number[]>;
+  if (opts.targetLatency !== undefined) {
+    const original = encodeModel(model);
+    const widths = await planForLatency(model, scored.map(({ group, scores }) => ({
+      group, scores: scores.scores, lattice: keptUnitsLattice(group.channels, { ...latticeRounding(group, opts), floor: opts.minChannels }),
+    })), {
+      target: opts.targetLatency, keep: opts.keep, meter: opts.latencyMeter!, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      candidate: (units) => pruneChannels(decodeModel(original, { baseDir: model.baseDir }), keepFor((g) => 1 - units.get(g.id)! / g.channels)),
+    });
+    latencyTarget = widths.report;
+    keep = keepFor((g) => 1 - widths.units.get(g.id)! / g.channels);
+    const total = scored.reduce((s, { group }) => s + group.channels, 0);
+    ratio = total ? scored.reduce((s, { group }) => s + group.channels - widths.units.get(group.id)!, 0) / total : 0;
+  } else keep = plan(ratio);
   // Groups that keep every channel are left out, so a model with nothing to remove is written back unchanged.
   const changes = new Map(scored.filter(({ group }) => keep.get(group.id)!.length < group.channels).map(({ group }) => [group.id, keep.get(group.id)!]));
   if (changes.size > 0) pruneChannels(model, changes);
@@ -171,6 +203,7 @@ export async function centralityPrune(model: Model, options: Partial<CentralityP
       ...(scores.graph ? { edges: scores.graph.edges, density: scores.graph.density } : {}),
       ...(scores.fellBack || c?.note ? { note: scores.fellBack ?? c!.note! } : {}),
       layer: layerFigures(group, before, after),
+      removedRatio: (group.channels - kept.length) / group.channels,
     });
   }
   return {
@@ -180,7 +213,21 @@ export async function centralityPrune(model: Model, options: Partial<CentralityP
     timings: { analyzeMs: t1 - t0, scoreMs: t2 - t1, rewriteMs: t3 - t2 },
     groups: groups.map((g) => reports.get(g.id)!),
     ...(target !== undefined ? { target: targetReport(measure, target, before[measure], after[measure]) } : {}),
+    ...(latencyTarget ? { latencyTarget } : {}),
+    ...(opts.roundTo > 1 ? { rounding: { multiple: opts.roundTo, dense: opts.roundDense, reason: opts.roundReason ?? `--round-to ${opts.roundTo}` } } : {}),
   };
+}
+
+/** The rounding selectKeep applies to this group: none for dense groups when only conv groups are rounded. */
+function roundingFor(g: ChannelGroup, o: CentralityPruneOptions): { roundTo: number; unitChannels: number } {
+  const unitChannels = channelsPerUnit(g.producerChannels, g.channels);
+  if (unitChannels === undefined || (g.kind === 'dense' && !o.roundDense)) return { roundTo: 1, unitChannels: 1 };
+  return { roundTo: o.roundTo, unitChannels };
+}
+
+function latticeRounding(g: ChannelGroup, o: CentralityPruneOptions): { multiple: number; unitChannels: number } {
+  const r = roundingFor(g, o);
+  return { multiple: r.roundTo, unitChannels: r.unitChannels };
 }
 
 function targetReport(measure: 'macs' | 'params', fraction: number, before: number, after: number): TargetReport {
@@ -235,7 +282,12 @@ function checkOptions(o: CentralityPruneOptions): void {
   if (!(o.threshold >= -1 && o.threshold <= 1)) fail(`--threshold must be in [-1, 1], got ${o.threshold}`);
   if (o.targetMacs !== undefined && o.targetParams !== undefined) fail('give either --target-macs or --target-params, not both');
   if (o.global && o.layerRatios) fail('--global ranks all groups together: it cannot be combined with --layer-ratios');
-  for (const t of [o.targetMacs, o.targetParams]) if (t !== undefined && !(t > 0 && t <= 1)) fail(`a --target-* fraction must be in (0, 1], got ${t}`);
+  for (const t of [o.targetMacs, o.targetParams, o.targetLatency]) if (t !== undefined && !(t > 0 && t <= 1)) fail(`a --target-* fraction must be in (0, 1], got ${t}`);
+  if (o.targetLatency !== undefined) {
+    if (o.targetMacs !== undefined || o.targetParams !== undefined) fail('give one target: --target-latency cannot be combined with --target-macs or --target-params');
+    if (o.global || o.layerRatios) fail('--target-latency chooses every group\'s width itself: it cannot be combined with --global or --layer-ratios');
+    if (!o.latencyMeter) fail('--target-latency needs a latency meter (the CLI times models on onnxruntime)');
+  }
   // Compiled up front: a bad pattern is an error even when no group reaches it (nothing in scope, nothing selected).
   for (const p of [...(o.layers ?? []), ...(o.exclude ?? [])]) nameMatcher(p);
 }
