@@ -15,10 +15,9 @@ import { formatTable, humanCount } from '../format/table.js';
 import { addFinetuneOptions, runFinetune, summary, type FinetuneCliOptions } from './finetune.js';
 import { parseAutoOrInteger, parseInteger, parseNumberIn, refuseOverwritingInput, sameFile } from '../options.js';
 import { autoRounding } from '../../src/runtime/hardware.js';
-import { createLatencyMeter, type OrtLatencyMeter } from '../../src/runtime/layerCosts.js';
+import { createLatencyMeter } from '../../src/runtime/layerCosts.js';
 import { compareLatency, type LatencyComparison } from '../../src/runtime/latency.js';
 import type { LatencyTargetReport } from '../../src/passes/policy/latencyTarget.js';
-import type { Model } from '../../src/ir/model.js';
 import type { RoundingChoice } from '../../src/passes/policy/rounding.js';
 
 interface PruneCliOptions extends Omit<FinetuneCliOptions, 'data'> {
@@ -93,7 +92,7 @@ export function registerPrune(program: Command): void {
       // --batch is the fine-tuning batch (default 64); latency is timed at it only when it was given.
       const batchGiven = command.getOptionValueSource('batch') === 'cli';
       const latencyBatch = batchGiven ? opts.batch : undefined;
-      const meter = opts.targetLatency !== undefined ? await latencyMeter(model, opts, latencyBatch ?? 1) : undefined;
+      const meter = opts.targetLatency !== undefined ? createLatencyMeter(model, { ep: opts.ep, batch: latencyBatch ?? 1, threads: opts.threads ?? 0, ...(opts.latencyCache ? { cacheDir: opts.latencyCache } : {}), seed: opts.seed }) : undefined;
       const bar = progressBar(opts.quiet);
       let report: PruneReport;
       try {
@@ -118,8 +117,9 @@ export function registerPrune(program: Command): void {
       const t = report.target;
       if (t && !t.met) process.stderr.write(`onnx-cprune: warning: --target-${t.measure} ${t.fraction} is out of reach: pruning ${(100 * report.ratio).toFixed(0)}% of every group in scope leaves ${(100 * t.reached).toFixed(1)}% of the ${t.measure}\n`);
       const lt = report.latencyTarget;
+      if (meter?.notice) process.stderr.write(`onnx-cprune: ${meter.notice}\n`);
       if (lt) {
-        if (!opts.quiet) process.stdout.write(`${describeLatencyTarget(lt, meter!.ep, latencyBatch ?? 1)}\n`);
+        if (!opts.quiet) process.stdout.write(`${describeLatencyTarget(lt, meter!.ep ?? 'cpu', meter!.batch)}\n`);
         if (!lt.met) process.stderr.write(`onnx-cprune: warning: --target-latency ${lt.fraction} is out of reach: the closest widths tried measure ${lt.measured.toFixed(3)} of the original's latency (predicted ${lt.predicted.toFixed(3)})\n`);
       }
       const secondBatch = latencyBatch ?? 32;
@@ -139,13 +139,6 @@ async function roundingOf(opts: PruneCliOptions): Promise<RoundingChoice> {
     return { ...auto, reason: `auto: ${auto.multiple} (${auto.reason})` };
   }
   return { multiple: opts.roundTo, dense: true, reason: `--round-to ${opts.roundTo}` };
-}
-
-/** The onnxruntime meter --target-latency measures with (opened on the original, before it is pruned in place). */
-async function latencyMeter(model: Model, opts: PruneCliOptions, batch: number): Promise<OrtLatencyMeter> {
-  const meter = await createLatencyMeter(model, { ep: opts.ep, batch, threads: opts.threads ?? 0, ...(opts.latencyCache ? { cacheDir: opts.latencyCache } : {}), seed: opts.seed });
-  if (meter.notice) process.stderr.write(`onnx-cprune: ${meter.notice}\n`);
-  return meter;
 }
 
 function describeLatencyTarget(t: LatencyTargetReport, ep: string, batch: number): string {

@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fail } from '../ir/errors.js';
 import type { CostPoint } from '../passes/policy/latencyTable.js';
 
@@ -63,10 +63,10 @@ export function readTable(path: string, id: TableIdentity): LatencyTableFile | u
 }
 
 /** Writes the table atomically (a temporary file renamed over it), creating the folder. */
-export function writeTable(path: string, dir: string, table: LatencyTableFile): void {
+export function writeTable(path: string, table: LatencyTableFile): void {
   const tmp = `${path}.tmp-${process.pid}`;
   try {
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dirname(path), { recursive: true });
     writeFileSync(tmp, JSON.stringify(table, null, 1) + '\n');
     renameSync(tmp, path);
   } catch (e) {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { cpus } from 'node:os';
 import type { Model } from '../ir/model.js';
+import { decodeModel } from '../ir/load.js';
 import { encodeModel } from '../ir/save.js';
 import type { CostCurve, CostProbe, LatencyMeter, SavingsTable } from '../passes/policy/latencyTable.js';
 import { concreteDims, inputSpecs, randomBatch } from './inputs.js';
@@ -20,10 +21,14 @@ export interface OrtMeterOptions {
   seed?: number;
 }
 
-/** A LatencyMeter on onnxruntime, plus what it ran on; `close` releases the original's session. */
+/**
+ * A LatencyMeter on onnxruntime; `ep`, `notice` and `batch` (the model's own when its inputs fix it) are known once
+ * it has timed something; `close` releases it.
+ */
 export interface OrtLatencyMeter extends LatencyMeter {
-  readonly ep: ExecutionProvider;
-  readonly notice?: string;
+  readonly ep: ExecutionProvider | undefined;
+  readonly notice: string | undefined;
+  readonly batch: number;
   close(): Promise<void>;
 }
 
@@ -36,42 +41,69 @@ const MIN_MS = 400;
 const COMPARE_MIN_ROUNDS = 15;
 const COMPARE_MIN_MS = 1500;
 
+interface Ready {
+  session: ort.InferenceSession;
+  feeds: Record<string, ort.Tensor>;
+  ep: ExecutionProvider;
+  id: TableIdentity;
+  path: string | undefined;
+}
+
 /**
  * Times models on onnxruntime for --target-latency. Every timing alternates between the models it compares
  * (round-robin), so a change in machine load hits them alike, and takes medians. A probe's savings are measured on
  * its full-width model and its cut widths in one round-robin, then divided by the original's latency, measured
  * when the table is (re)built. The table is keyed by the model's sha256, the provider, batch and threads, and by
- * onnxruntime's version and the CPU model.
+ * onnxruntime's version and the CPU model. The original is captured now (the pass prunes it in place later);
+ * onnxruntime is only started on first use, so options that fail the pass's checks cost nothing.
  */
-export async function createLatencyMeter(original: Model, opts: OrtMeterOptions): Promise<OrtLatencyMeter> {
+export function createLatencyMeter(original: Model, opts: OrtMeterOptions): OrtLatencyMeter {
   const threads = opts.threads ?? 0;
   const sessionOptions = threads > 0 ? { intraOpNumThreads: threads } : {};
-  const opened = await openSession(original, { ep: opts.ep, sessionOptions });
-  const ep = opened.ep;
+  const bytes = encodeModel(original);
   const seed = opts.seed ?? 0;
-  const feedsFor = (s: ort.InferenceSession): Record<string, ort.Tensor> =>
-    Object.fromEntries(inputSpecs(s).map((spec) => [spec.name, randomBatch(spec, concreteDims(spec, opts.batch), Array.from({ length: opts.batch }, (_, i) => i), seed)]));
-  const originalFeeds = feedsFor(opened.session);
-  const id: TableIdentity = {
-    model: createHash('sha256').update(encodeModel(original)).digest('hex'), ep, batch: opts.batch, threads,
-    onnxruntime: ortVersion(), cpu: cpus()[0]?.model.trim() ?? 'unknown',
-  };
-  const dir = opts.cacheDir === false ? undefined : opts.cacheDir ?? defaultCacheDir();
-  const path = dir ? tablePath(dir, id) : undefined;
-
-  const open = async (m: Model): Promise<ort.InferenceSession> => (await openSession(m, { ep, sessionOptions })).session;
+  // A model whose inputs fix the batch size runs at that size (its sub-graphs' inputs are fixed likewise).
+  const feedsFor = (s: ort.InferenceSession): Record<string, ort.Tensor> => Object.fromEntries(inputSpecs(s).map((spec) => {
+    const batch = spec.fixedBatch ?? opts.batch;
+    return [spec.name, randomBatch(spec, concreteDims(spec, batch), Array.from({ length: batch }, (_, i) => i), seed)];
+  }));
+  let ready: Promise<Ready> | undefined;
+  let notice: string | undefined;
+  let ep: ExecutionProvider | undefined;
+  let batch = opts.batch;
+  const start = (): Promise<Ready> => (ready ??= (async () => {
+    const opened = await openSession(decodeModel(bytes, { baseDir: original.baseDir }), { ep: opts.ep, sessionOptions });
+    notice = opened.notice;
+    ep = opened.ep;
+    batch = inputSpecs(opened.session).find((spec) => spec.fixedBatch !== undefined)?.fixedBatch ?? opts.batch;
+    const id: TableIdentity = {
+      model: createHash('sha256').update(bytes).digest('hex'), ep: opened.ep, batch, threads,
+      onnxruntime: ortVersion(), cpu: cpus()[0]?.model.trim() ?? 'unknown',
+    };
+    const dir = opts.cacheDir === false ? undefined : opts.cacheDir ?? defaultCacheDir();
+    return { session: opened.session, feeds: feedsFor(opened.session), ep: opened.ep, id, path: dir ? tablePath(dir, id) : undefined };
+  })());
+  const open = async (m: Model, on: ExecutionProvider): Promise<ort.InferenceSession> => (await openSession(m, { ep: on, sessionOptions })).session;
 
   return {
-    ep,
-    ...(opened.notice ? { notice: opened.notice } : {}),
+    get ep() {
+      return ep;
+    },
+    get notice() {
+      return notice;
+    },
+    get batch() {
+      return batch;
+    },
     async savings(probes: readonly CostProbe[], onProgress?: (done: number, total: number, label: string) => void): Promise<SavingsTable> {
-      let table = (path && readTable(path, id)) || undefined;
+      const r = await start();
+      let table = (r.path && readTable(r.path, r.id)) || undefined;
       const missing = (p: CostProbe): number[] => p.widths.filter((w) => !table?.groups[p.key]?.points.some((q) => q.units === w));
       const todo = probes.filter((p) => missing(p).length > 0);
       let measured = 0;
       if (todo.length > 0 && !table) {
-        const [times] = await roundRobin([{ session: opened.session, feeds: originalFeeds }], MIN_ROUNDS, MIN_MS);
-        table = { version: 1, ...id, modelMs: median(times!), groups: {} };
+        const [times] = await roundRobin([{ session: r.session, feeds: r.feeds }], MIN_ROUNDS, MIN_MS);
+        table = { version: 1, ...r.id, modelMs: median(times!), groups: {} };
       }
       for (const [i, p] of todo.entries()) {
         onProgress?.(i, todo.length, `latency table: ${p.key}`);
@@ -80,7 +112,7 @@ export async function createLatencyMeter(original: Model, opts: OrtMeterOptions)
         const sessions: { session: ort.InferenceSession; feeds: Record<string, ort.Tensor> }[] = [];
         try {
           for (const m of models) {
-            const session = await open(m);
+            const session = await open(m, r.ep);
             sessions.push({ session, feeds: feedsFor(session) });
           }
           const times = await roundRobin(sessions, MIN_ROUNDS, MIN_MS);
@@ -92,7 +124,8 @@ export async function createLatencyMeter(original: Model, opts: OrtMeterOptions)
         } finally {
           for (const s of sessions) await s.session.release();
         }
-        if (path && dir) writeTable(path, dir, table!);
+        // Written after every probe: an interrupted run keeps what it measured.
+        if (r.path) writeTable(r.path, table!);
       }
       onProgress?.(todo.length, todo.length, 'latency table');
       const curves = new Map<string, CostCurve>();
@@ -101,19 +134,20 @@ export async function createLatencyMeter(original: Model, opts: OrtMeterOptions)
         if (g) curves.set(p.key, { units: g.units, points: g.points });
       }
       const asked = probes.reduce((s, p) => s + p.widths.length, 0);
-      return { curves, modelMs: table?.modelMs ?? 0, measured, cached: asked - measured, ...(path ? { path } : {}) };
+      return { curves, modelMs: table?.modelMs ?? 0, measured, cached: asked - measured, ...(r.path ? { path: r.path } : {}) };
     },
     async compare(candidate: Model): Promise<{ originalMs: number; prunedMs: number }> {
-      const session = await open(candidate);
+      const r = await start();
+      const session = await open(candidate, r.ep);
       try {
-        const [a, b] = await roundRobin([{ session: opened.session, feeds: originalFeeds }, { session, feeds: feedsFor(session) }], COMPARE_MIN_ROUNDS, COMPARE_MIN_MS);
+        const [a, b] = await roundRobin([{ session: r.session, feeds: r.feeds }, { session, feeds: feedsFor(session) }], COMPARE_MIN_ROUNDS, COMPARE_MIN_MS);
         return { originalMs: median(a!), prunedMs: median(b!) };
       } finally {
         await session.release();
       }
     },
     async close() {
-      await opened.session.release();
+      if (ready) await (await ready).session.release();
     },
   };
 }

@@ -23,12 +23,12 @@ function pruneCli(model: string, out: string, flags: string[]): PruneReport & Re
   return JSON.parse(readFileSync(report, 'utf8')) as PruneReport & Record<string, unknown>;
 }
 
-/** The issue's documented fields, plus `scope` (the run's --scope). */
-const TOP_LEVEL = ['input', 'output', 'method', 'ratio', 'threshold', 'params', 'macs', 'timings', 'groups', 'scope'];
+/** The issue's documented fields, plus `scope` (the run's --scope) and `rounding` (--round-to auto's multiple, why). */
+const TOP_LEVEL = ['input', 'output', 'method', 'ratio', 'threshold', 'params', 'macs', 'timings', 'groups', 'scope', 'rounding'];
 /** Every group: the documented fields, plus its kind and the criterion that produced its scores. */
 const GROUP = ['id', 'producers', 'kind', 'channels', 'kept', 'removed'];
-/** Scored groups also carry their producer layers' params and MACs before and after. */
-const SCORED = [...GROUP, 'method', 'scores', 'layer'];
+/** Scored groups also carry their producer layers' params and MACs before and after, and the fraction removed. */
+const SCORED = [...GROUP, 'method', 'scores', 'layer', 'removedRatio'];
 /** Graph criteria add the centrality account: iterations, convergence, components, edges, density (note if unusual). */
 const GRAPH = [...SCORED, 'iterations', 'converged', 'components', 'edges', 'density'];
 
