@@ -9,12 +9,13 @@ import { basename, dirname, join } from 'node:path';
 import { openSession } from '../src/runtime/session.js';
 import type { ort } from '../src/runtime/ort.js';
 
-export const ROLES = ['first conv', 'inner conv (NCHWc)', 'inner conv (plain)', 'fc layers', 'classifier', 'layout reorders', 'other ops', 'outside kernels'] as const;
+export const ROLES = ['first conv', 'inner conv (NCHWc)', 'inner conv (plain)', 'depthwise conv', 'fc layers', 'classifier', 'layout reorders', 'other ops', 'outside kernels'] as const;
 export type Role = (typeof ROLES)[number];
 export const ROLE_NOTES: Record<Role, string> = {
   'first conv': 'its 3 input channels are fixed: MACs fall only with its output channels',
   'inner conv (NCHWc)': 'channels pruned on both sides, run in MLAS\'s blocked NCHWc layout',
   'inner conv (plain)': 'channels pruned on both sides, but a count not a multiple of the NCHWc block: im2col + GEMM path',
+  'depthwise conv': 'one filter per channel (group = channels): memory-bound, time ∝ channels like its MACs',
   'fc layers': 'Gemm/MatMul with both sides pruned',
   classifier: 'the last Gemm: its outputs (classes) are fixed, only its inputs shrink',
   'layout reorders': 'NCHW ↔ NCHWc copies onnxruntime inserts around blocked convs',
@@ -99,9 +100,10 @@ function roleOf(e: ProfileEvent, classifier: string | undefined): Role {
   if (op.startsWith('Reorder')) return 'layout reorders';
   if (!isMac(op)) return 'other ops';
   if (e.name === classifier) return 'classifier';
-  const x = shapes(e.args?.input_type_shape)[0];
+  const [x, w] = shapes(e.args?.input_type_shape);
   if (op.includes('Conv')) {
     if (x && x[1] === 3) return 'first conv';
+    if (w && w[1] === 1 && w[0]! > 1 && x?.[1] === w[0]) return 'depthwise conv';
     return e.name.includes('_nchwc') ? 'inner conv (NCHWc)' : 'inner conv (plain)';
   }
   return 'fc layers';

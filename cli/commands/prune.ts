@@ -15,7 +15,7 @@ import { formatTable, humanCount } from '../format/table.js';
 import { addFinetuneOptions, runFinetune, summary, type FinetuneCliOptions } from './finetune.js';
 import { parseAutoOrInteger, parseInteger, parseNumberIn, refuseOverwritingInput, sameFile } from '../options.js';
 import { autoRounding } from '../../src/runtime/hardware.js';
-import { createLatencyMeter } from '../../src/runtime/layerCosts.js';
+import { createLatencyMeter, type OrtLatencyMeter } from '../../src/runtime/layerCosts.js';
 import { compareLatency, type LatencyComparison } from '../../src/runtime/latency.js';
 import type { LatencyTargetReport } from '../../src/passes/policy/latencyTarget.js';
 import type { RoundingChoice } from '../../src/passes/policy/rounding.js';
@@ -119,7 +119,7 @@ export function registerPrune(program: Command): void {
       const lt = report.latencyTarget;
       if (meter?.notice) process.stderr.write(`onnx-cprune: ${meter.notice}\n`);
       if (lt) {
-        if (!opts.quiet) process.stdout.write(`${describeLatencyTarget(lt, meter!.ep ?? 'cpu', meter!.batch)}\n`);
+        if (!opts.quiet) process.stdout.write(`${describeLatencyTarget(lt, meter!)}\n`);
         if (!lt.met) process.stderr.write(`onnx-cprune: warning: --target-latency ${lt.fraction} is out of reach: the closest widths tried measure ${lt.measured.toFixed(3)} of the original's latency (predicted ${lt.predicted.toFixed(3)})\n`);
       }
       const secondBatch = latencyBatch ?? 32;
@@ -128,7 +128,8 @@ export function registerPrune(program: Command): void {
         ? (validation.latency.length ? { ep: validation.ep, threads: opts.threads ?? 0, points: validation.latency } : undefined)
         : lt ? await compareLatency(input, opts.output, { ep: opts.ep, batches: [1, secondBatch], threads: opts.threads ?? 0, seed: opts.seed }) : undefined;
       if (latency && !opts.quiet && !validation) process.stdout.write(`${formatLatency(latency)}\n`);
-      if (opts.report) writeJsonAtomically(opts.report, { input, output: opts.output, ...report, ...(latency ? { latency } : {}), ...(finetuned ? { finetune: finetuned } : {}), ...(validation ? { validation } : {}) });
+      const target = lt && meter ? { latencyTarget: { ...lt, ep: meter.ep, batch: meter.batch, threads: opts.threads ?? 0, clock: meter.clock } } : {};
+      if (opts.report) writeJsonAtomically(opts.report, { input, output: opts.output, ...report, ...target, ...(latency ? { latency } : {}), ...(finetuned ? { finetune: finetuned } : {}), ...(validation ? { validation } : {}) });
     });
 }
 
@@ -141,10 +142,11 @@ async function roundingOf(opts: PruneCliOptions): Promise<RoundingChoice> {
   return { multiple: opts.roundTo, dense: true, reason: `--round-to ${opts.roundTo}` };
 }
 
-function describeLatencyTarget(t: LatencyTargetReport, ep: string, batch: number): string {
+function describeLatencyTarget(t: LatencyTargetReport, m: OrtLatencyMeter): string {
   const where = t.table.path ? `, lookup table ${t.table.path}` : '';
+  const clock = m.clock === 'cpu' ? 'CPU time of single-threaded runs' : 'wall time';
   return [
-    `latency target ${t.fraction} of the original on ${ep.toUpperCase()} at batch ${batch}: predicted ${t.predicted.toFixed(3)}, measured ${t.measured.toFixed(3)} (${t.originalMs.toFixed(2)} → ${t.prunedMs.toFixed(2)} ms)${t.met ? '' : ', NOT MET'}`,
+    `latency target ${t.fraction} of the original on ${(m.ep ?? 'cpu').toUpperCase()} at batch ${m.batch}: predicted ${t.predicted.toFixed(3)}, measured ${t.measured.toFixed(3)} (${t.originalMs.toFixed(2)} → ${t.prunedMs.toFixed(2)} ms, ${clock})${t.met ? '' : ', NOT MET'}`,
     `  ${t.attempts.length} allocation(s) timed; lookup table: ${t.table.measured} width(s) measured now (${t.table.subGraphs} probe(s) on a sub-graph, ${t.table.wholeModel} on the whole model; ${t.table.pairs} pair(s) of groups sharing nodes), ${t.table.cached} from the cache${where}`,
   ].join('\n');
 }

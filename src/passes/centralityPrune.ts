@@ -172,9 +172,10 @@ export async function centralityPrune(model: Model, options: Partial<CentralityP
   let keep: Map<number, number[]>;
   if (opts.targetLatency !== undefined) {
     const original = encodeModel(model);
-    const widths = await planForLatency(model, scored.map(({ group, scores }) => ({
-      group, scores: scores.scores, lattice: keptUnitsLattice(group.channels, { ...latticeRounding(group, opts), floor: opts.minChannels }),
-    })), {
+    const widths = await planForLatency(model, original, scored.map(({ group, scores }) => {
+      const r = roundingFor(group, opts);
+      return { group, scores: scores.scores, lattice: keptUnitsLattice(group.channels, { multiple: r.roundTo, unitChannels: r.unitChannels, floor: opts.minChannels }) };
+    }), {
       target: opts.targetLatency, keep: opts.keep, meter: opts.latencyMeter!, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
       candidate: (units) => pruneChannels(decodeModel(original, { baseDir: model.baseDir }), keepFor((g) => 1 - units.get(g.id)! / g.channels)),
     });
@@ -223,11 +224,6 @@ function roundingFor(g: ChannelGroup, o: CentralityPruneOptions): { roundTo: num
   const unitChannels = channelsPerUnit(g.producerChannels, g.channels);
   if (unitChannels === undefined || (g.kind === 'dense' && !o.roundDense)) return { roundTo: 1, unitChannels: 1 };
   return { roundTo: o.roundTo, unitChannels };
-}
-
-function latticeRounding(g: ChannelGroup, o: CentralityPruneOptions): { multiple: number; unitChannels: number } {
-  const r = roundingFor(g, o);
-  return { multiple: r.roundTo, unitChannels: r.unitChannels };
 }
 
 function targetReport(measure: 'macs' | 'params', fraction: number, before: number, after: number): TargetReport {

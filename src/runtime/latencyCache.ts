@@ -6,8 +6,8 @@ import type { CostPoint } from '../passes/policy/latencyTable.js';
 
 /**
  * The latency lookup table on disk: one JSON file per (model content, execution provider, batch, threads), holding
- * every group width measured so far. A file made on another onnxruntime version or CPU is not trusted (the
- * layouts and kernels differ) and is replaced.
+ * every group width measured so far. A file made on another onnxruntime version or CPU, or with another clock, is not
+ * trusted (the layouts and kernels differ) and is replaced.
  */
 export interface LatencyTableFile {
   version: 1;
@@ -17,6 +17,8 @@ export interface LatencyTableFile {
   batch: number;
   /** Intra-op threads (0: onnxruntime's default). */
   threads: number;
+  /** What a run's time is (see Clock in layerCosts.ts). */
+  clock: 'cpu' | 'wall';
   onnxruntime: string;
   cpu: string;
   /** The original's median latency (ms) when the savings were measured; savings are fractions of it. */
@@ -29,6 +31,7 @@ export interface TableIdentity {
   ep: string;
   batch: number;
   threads: number;
+  clock: 'cpu' | 'wall';
   onnxruntime: string;
   cpu: string;
 }
@@ -57,7 +60,7 @@ export function readTable(path: string, id: TableIdentity): LatencyTableFile | u
     return undefined; // missing or unreadable: measured afresh and rewritten
   }
   const t = data as Partial<LatencyTableFile>;
-  const same = t.version === 1 && t.model === id.model && t.ep === id.ep && t.batch === id.batch && t.threads === id.threads
+  const same = t.version === 1 && t.model === id.model && t.ep === id.ep && t.batch === id.batch && t.threads === id.threads && t.clock === id.clock
     && t.onnxruntime === id.onnxruntime && t.cpu === id.cpu && typeof t.modelMs === 'number' && typeof t.groups === 'object' && t.groups !== null;
   return same ? (t as LatencyTableFile) : undefined;
 }

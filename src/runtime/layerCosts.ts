@@ -29,17 +29,26 @@ export interface OrtLatencyMeter extends LatencyMeter {
   readonly ep: ExecutionProvider | undefined;
   readonly notice: string | undefined;
   readonly batch: number;
+  readonly clock: Clock;
   close(): Promise<void>;
 }
 
 /** Timing rounds: at least MIN_ROUNDS after WARMUP, more until MIN_MS of timed work, at most MAX_ROUNDS. */
 const WARMUP = 2;
-const MIN_ROUNDS = 7;
-const MAX_ROUNDS = 40;
+const MIN_ROUNDS = 9;
+const MAX_ROUNDS = 100;
 const MIN_MS = 400;
 /** The final comparison decides the result: it gets more. */
 const COMPARE_MIN_ROUNDS = 15;
 const COMPARE_MIN_MS = 1500;
+
+/**
+ * What a run's time is: 'cpu' — the process's CPU time during the run — when onnxruntime runs single-threaded on the
+ * calling thread: that is the run's latency without the time other processes hold the core, so figures from a
+ * shared, loaded machine stay consistent (on a quiet one the two agree); 'wall' with several threads, where CPU
+ * time adds the threads up.
+ */
+export type Clock = 'cpu' | 'wall';
 
 interface Ready {
   session: ort.InferenceSession;
@@ -60,6 +69,7 @@ interface Ready {
 export function createLatencyMeter(original: Model, opts: OrtMeterOptions): OrtLatencyMeter {
   const threads = opts.threads ?? 0;
   const sessionOptions = threads > 0 ? { intraOpNumThreads: threads } : {};
+  const clock: Clock = threads === 1 ? 'cpu' : 'wall';
   const bytes = encodeModel(original);
   const seed = opts.seed ?? 0;
   // A model whose inputs fix the batch size runs at that size (its sub-graphs' inputs are fixed likewise).
@@ -77,7 +87,7 @@ export function createLatencyMeter(original: Model, opts: OrtMeterOptions): OrtL
     ep = opened.ep;
     batch = inputSpecs(opened.session).find((spec) => spec.fixedBatch !== undefined)?.fixedBatch ?? opts.batch;
     const id: TableIdentity = {
-      model: createHash('sha256').update(bytes).digest('hex'), ep: opened.ep, batch, threads,
+      model: createHash('sha256').update(bytes).digest('hex'), ep: opened.ep, batch, threads, clock,
       onnxruntime: ortVersion(), cpu: cpus()[0]?.model.trim() ?? 'unknown',
     };
     const dir = opts.cacheDir === false ? undefined : opts.cacheDir ?? defaultCacheDir();
@@ -95,6 +105,7 @@ export function createLatencyMeter(original: Model, opts: OrtMeterOptions): OrtL
     get batch() {
       return batch;
     },
+    clock,
     async savings(probes: readonly CostProbe[], onProgress?: (done: number, total: number, label: string) => void): Promise<SavingsTable> {
       const r = await start();
       let table = (r.path && readTable(r.path, r.id)) || undefined;
@@ -102,7 +113,7 @@ export function createLatencyMeter(original: Model, opts: OrtMeterOptions): OrtL
       const todo = probes.filter((p) => missing(p).length > 0);
       let measured = 0;
       if (todo.length > 0 && !table) {
-        const [times] = await roundRobin([{ session: r.session, feeds: r.feeds }], MIN_ROUNDS, MIN_MS);
+        const [times] = await roundRobin([{ session: r.session, feeds: r.feeds }], MIN_ROUNDS, MIN_MS, clock);
         table = { version: 1, ...r.id, modelMs: median(times!), groups: {} };
       }
       for (const [i, p] of todo.entries()) {
@@ -115,7 +126,7 @@ export function createLatencyMeter(original: Model, opts: OrtMeterOptions): OrtL
             const session = await open(m, r.ep);
             sessions.push({ session, feeds: feedsFor(session) });
           }
-          const times = await roundRobin(sessions, MIN_ROUNDS, MIN_MS);
+          const times = await roundRobin(sessions, MIN_ROUNDS, MIN_MS, clock);
           const full = median(times[0]!);
           const entry = (table!.groups[p.key] ??= { units: p.units, points: [] });
           widths.forEach((w, k) => entry.points.push({ units: w, saving: (full - median(times[k + 1]!)) / table!.modelMs }));
@@ -140,7 +151,7 @@ export function createLatencyMeter(original: Model, opts: OrtMeterOptions): OrtL
       const r = await start();
       const session = await open(candidate, r.ep);
       try {
-        const [a, b] = await roundRobin([{ session: r.session, feeds: r.feeds }, { session, feeds: feedsFor(session) }], COMPARE_MIN_ROUNDS, COMPARE_MIN_MS);
+        const [a, b] = await roundRobin([{ session: r.session, feeds: r.feeds }, { session, feeds: feedsFor(session) }], COMPARE_MIN_ROUNDS, COMPARE_MIN_MS, clock);
         return { originalMs: median(a!), prunedMs: median(b!) };
       } finally {
         await session.release();
@@ -152,16 +163,19 @@ export function createLatencyMeter(original: Model, opts: OrtMeterOptions): OrtL
   };
 }
 
-/** Milliseconds of each run, per session, over rounds that run every session once (after WARMUP untimed rounds). */
-async function roundRobin(sessions: { session: ort.InferenceSession; feeds: Record<string, ort.Tensor> }[], minRounds: number, minMs: number): Promise<number[][]> {
+/** Milliseconds of each run by `clock`, per session, over rounds that run every session once (after WARMUP untimed rounds). */
+async function roundRobin(sessions: { session: ort.InferenceSession; feeds: Record<string, ort.Tensor> }[], minRounds: number, minMs: number, clock: Clock): Promise<number[][]> {
   const times: number[][] = sessions.map(() => []);
   let spent = 0;
   for (let round = 0; round < WARMUP + MAX_ROUNDS; round++) {
     if (round >= WARMUP + minRounds && spent >= minMs) break;
     for (const [i, s] of sessions.entries()) {
+      const cpu = process.cpuUsage();
       const t0 = performance.now();
       await s.session.run(s.feeds);
-      const dt = performance.now() - t0;
+      const wall = performance.now() - t0;
+      const used = process.cpuUsage(cpu);
+      const dt = clock === 'wall' ? wall : (used.user + used.system) / 1000;
       if (round >= WARMUP) {
         times[i]!.push(dt);
         spent += dt;
@@ -170,4 +184,3 @@ async function roundRobin(sessions: { session: ort.InferenceSession; feeds: Reco
   }
   return times;
 }
-

@@ -8,7 +8,7 @@ import { tempDir } from '../prune/helpers.js';
 const { dir, cleanup } = tempDir('latency-cache-');
 afterAll(cleanup);
 
-const id: TableIdentity = { model: 'ab'.repeat(32), ep: 'cpu', batch: 1, threads: 1, onnxruntime: '1.29.0', cpu: 'Test CPU' };
+const id: TableIdentity = { model: 'ab'.repeat(32), ep: 'cpu', batch: 1, threads: 1, clock: 'cpu', onnxruntime: '1.29.0', cpu: 'Test CPU' };
 const table: LatencyTableFile = { version: 1, ...id, modelMs: 12.5, groups: { 'conv1/64': { units: 64, points: [{ units: 48, saving: 0.05 }, { units: 32, saving: 0.1 }] } } };
 
 describe('defaultCacheDir', () => {
@@ -31,10 +31,10 @@ describe('readTable / writeTable', () => {
     expect(readdirSync(folder)).toEqual([path.split('/').pop()]);
   });
 
-  it('does not trust a table made for another model, provider, batch, threads, onnxruntime or CPU', () => {
+  it('does not trust a table made for another model, provider, batch, threads, clock, onnxruntime or CPU', () => {
     const path = tablePath(dir, id);
     writeTable(path, table);
-    for (const change of [{ model: 'cd'.repeat(32) }, { ep: 'cuda' }, { batch: 8 }, { threads: 0 }, { onnxruntime: '1.30.0' }, { cpu: 'Other CPU' }]) {
+    for (const change of [{ model: 'cd'.repeat(32) }, { ep: 'cuda' }, { batch: 8 }, { threads: 0 }, { clock: 'wall' as const }, { onnxruntime: '1.30.0' }, { cpu: 'Other CPU' }]) {
       expect(readTable(path, { ...id, ...change })).toBeUndefined();
     }
   });

@@ -4,7 +4,7 @@
  * on small cases.
  */
 import { describe, expect, it } from 'vitest';
-import { allocateForLatency, type AllocationGroup } from '../../src/passes/policy/latencyAllocation.js';
+import { allocateForLatency, importanceShares, type AllocationGroup } from '../../src/passes/policy/latencyAllocation.js';
 import { interactionWeight, predictLatency, savingAt, type CostCurve } from '../../src/passes/policy/latencyTable.js';
 import { Rng } from '../../src/ir/random.js';
 
@@ -67,6 +67,22 @@ function linearGroup(key: string, scores: number[], perUnit: number, step = 1): 
   return { key, scores: Float64Array.from(scores), lattice, saving: (u) => perUnit * (n - u) };
 }
 
+describe('importanceShares', () => {
+  it('is each unit\'s share of its group\'s score; peripheral reverses the order; all-zero scores share alike', () => {
+    expect(importanceShares(Float64Array.from([1, 3, 4]), 'central')).toEqual([0.125, 0.375, 0.5]);
+    expect(importanceShares(Float64Array.from([1, 3, 4]), 'peripheral')).toEqual([4 / 7, 2 / 7, 1 / 7]); // max + min − score
+    expect(importanceShares(Float64Array.from([0, 0]), 'central')).toEqual([0.5, 0.5]);
+  });
+
+  it('makes a narrow group\'s units dearer: the same latency per unit cuts the wide group first', () => {
+    const narrow = linearGroup('narrow', Array.from({ length: 8 }, () => 1), 0.01);
+    const wide = linearGroup('wide', Array.from({ length: 64 }, () => 1), 0.01);
+    const a = allocateForLatency([narrow, wide], 0.8);
+    expect(a.units.get('narrow')).toBe(8);
+    expect(a.units.get('wide')).toBe(44);
+  });
+});
+
 describe('allocateForLatency', () => {
   it('meets the goal; a group whose units save more latency for the same importance loses more of them', () => {
     const scores = Array.from({ length: 32 }, (_, i) => 1 + i / 32);
@@ -100,9 +116,11 @@ describe('allocateForLatency', () => {
       });
       const goal = 0.5 + 0.4 * rng.next();
       const a = allocateForLatency(groups, goal);
+      // The objective: each group's removed share of its total score (its lowest units first).
       const importanceLost = (units: number[]): number => groups.reduce((s, g, i) => {
-        const norm = [...g.scores].map((x) => x / (g.scores.reduce((p, q) => p + q, 0) / g.scores.length)).sort((p, q) => p - q);
-        return s + norm.slice(0, g.scores.length - units[i]!).reduce((p, q) => p + q, 0);
+        const total = g.scores.reduce((p, q) => p + q, 0);
+        const shares = [...g.scores].map((x) => x / total).sort((p, q) => p - q);
+        return s + shares.slice(0, g.scores.length - units[i]!).reduce((p, q) => p + q, 0);
       }, 0);
       // Brute force over every width combination that meets the goal.
       let best = Infinity;

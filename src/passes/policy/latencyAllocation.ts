@@ -1,4 +1,3 @@
-import { normalisedScores } from './globalRanking.js';
 import type { Interaction } from './latencyTable.js';
 
 /** One group as the latency allocation sees it. */
@@ -26,8 +25,11 @@ const LOOK_AHEAD = 64;
 
 /**
  * Chooses a width per group so the predicted latency falls to `goal` (a fraction of the original) while removing
- * the least importance per unit of latency saved — a greedy form of HALP's global ranking. Importance is each unit's
- * score divided by its group's mean score (as --global), and a group always loses its least important units first.
+ * the least importance per unit of latency saved — a greedy form of HALP's global ranking. A unit's importance is
+ * its share of its group's total score, so every group is worth 1 and cutting any group by the same fraction of its
+ * importance costs the same: a channel of a 24-channel residual stream weighs 40 times one of a 960-channel
+ * expansion (scores divided by the group mean instead, as --global does, made the narrow streams cheapest and
+ * emptied them first). A group always loses its least important units first.
  * Each step considers, for every group, the next LOOK_AHEAD narrower widths of its lattice, priced as (importance
  * removed) / (latency saved); the cheapest is taken, until the prediction reaches the goal. The saving of a step is
  * the group's own (from its measured curve) less its overlap with the neighbours it shares nodes with at their
@@ -37,11 +39,10 @@ const LOOK_AHEAD = 64;
 export function allocateForLatency(groups: readonly AllocationGroup[], goal: number, keep: 'central' | 'peripheral' = 'central', interactions: readonly Interaction[] = []): Allocation {
   const index = new Map(groups.map((g, i) => [g.key, i]));
   const state = groups.map((g) => {
-    const norm = Array.from(normalisedScores(g.scores), (s) => (keep === 'central' ? s : -s)).sort((a, b) => a - b);
-    // cost[k]: importance of the k least important units (peripheral: negated scores, shifted to be non-negative).
-    const shift = keep === 'central' ? 0 : -Math.min(0, ...norm);
+    const shares = importanceShares(g.scores, keep).sort((a, b) => a - b);
+    // cost[k]: importance of the k least important units.
     const cost = [0];
-    for (const s of norm) cost.push(cost.at(-1)! + s + shift);
+    for (const s of shares) cost.push(cost.at(-1)! + s);
     return { g, at: g.lattice.length - 1, cost, units: g.scores.length, neighbours: [] as { other: number; weight: number }[] };
   });
   for (const i of interactions) {
@@ -97,4 +98,21 @@ export function allocateForLatency(groups: readonly AllocationGroup[], goal: num
     predicted += best.loss;
   }
   return { units: new Map(state.map((s) => [s.g.key, widthOf(s)])), predicted, met: predicted <= goal + 1e-12 };
+}
+
+/**
+ * Each unit's share of its group's importance (summing to 1). 'central' keeps high scores, so a score is its
+ * importance; 'peripheral' keeps low ones, so the order is reversed (max + min − score). Scores that are all zero
+ * (or negative: no criterion gives them) count every unit alike.
+ */
+export function importanceShares(scores: Float64Array, keep: 'central' | 'peripheral'): number[] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const s of scores) {
+    lo = Math.min(lo, s);
+    hi = Math.max(hi, s);
+  }
+  const weights = Array.from(scores, (s) => Math.max(0, keep === 'central' ? s : hi + lo - s));
+  const total = weights.reduce((a, b) => a + b, 0);
+  return total > 0 ? weights.map((w) => w / total) : weights.map(() => 1 / Math.max(1, weights.length));
 }

@@ -1,5 +1,4 @@
 import type { Model } from '../../ir/model.js';
-import { encodeModel } from '../../ir/save.js';
 import type { ChannelGroup } from '../dependency/groups.js';
 import { allocateForLatency, type Allocation } from './latencyAllocation.js';
 import { groupProbe, pairProbe, type Probe } from './latencyProbe.js';
@@ -40,7 +39,7 @@ export interface LatencyPlanGroup {
 }
 
 /**
- * Per-group widths for `--target-latency`: measure (or look up) each group's latency savings at a few widths,
+ * Per-group widths for `--target-latency` (`original`: the model's encoded bytes, before any change): measure (or look up) each group's latency savings at a few widths,
  * allocate widths by importance per latency saved (allocateForLatency), then time the pruned candidate against
  * the original. The prediction adds the groups' savings and takes off the overlap of groups that share nodes (a
  * conv between two pruned groups shrinks on both sides), measured by one pair probe per such pair; what it still
@@ -49,7 +48,7 @@ export interface LatencyPlanGroup {
  * allocation is scaled by the predicted/measured ratio and the allocation repeated (at most MAX_ATTEMPTS timings).
  * The least pruned attempt that meets the target wins; when none does, the fastest.
  */
-export async function planForLatency(model: Model, groups: readonly LatencyPlanGroup[], o: {
+export async function planForLatency(model: Model, original: Uint8Array, groups: readonly LatencyPlanGroup[], o: {
   target: number;
   keep: 'central' | 'peripheral';
   meter: LatencyMeter;
@@ -57,7 +56,6 @@ export async function planForLatency(model: Model, groups: readonly LatencyPlanG
   candidate: (units: ReadonlyMap<number, number>) => Model;
   onProgress?: (done: number, total: number, label: string) => void;
 }): Promise<{ units: Map<number, number>; report: LatencyTargetReport }> {
-  const original = encodeModel(model);
   const probes = groups.map(({ group, lattice }) => groupProbe(original, model, group, probeWidths(lattice), model.baseDir));
   const pairs = sharingPairs(groups.map((g) => g.group)).flatMap(([a, b]) => {
     const [pa, pb] = [probes[a]!, probes[b]!];
