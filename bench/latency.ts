@@ -184,9 +184,9 @@ for (const name of models) {
   if (args.profile) {
     const profiled = [{ label: 'original', path: input }, ...pruned.map((p) => ({ label: p.label, path: p.path }))];
     const loadP = loadAverage();
-    const profiles = await profileRoles(profiled.map((m) => m.path), inputBatch(1, 'input'), 7, 2, threads);
+    const profiles = await profileRoles(profiled.map((m) => m.path), inputBatch(1, 'input'), 15, 2, threads);
     say();
-    say(`Batch-1 time by kernel role (onnxruntime profiler, the run of median wall time of 7, round-robin; load ${loadP}). Each cell: ms (MACs ratio → time ratio vs the original; kernels).`);
+    say(`Batch-1 time by kernel role (onnxruntime profiler: each kernel's median over 15 runs, round-robin; load ${loadP}). Each cell: ms (MACs ratio → time ratio vs the original; kernels).`);
     say();
     say(`| role | ${profiled.map((m) => m.label).join(' | ')} |`);
     say(`|---|${profiled.map(() => '---:').join('|')}|`);

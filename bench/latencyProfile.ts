@@ -37,7 +37,7 @@ interface ProfileEvent {
 /**
  * Profiles the models on `feeds` with onnxruntime's own profiler (per-kernel durations), each in a session of its
  * own, runs round-robin over the models as in the timing (`warmup` untimed rounds, then `runs` timed ones).
- * Returns per model and role the milliseconds and MACs of its run of median wall time.
+ * Returns per model and role the milliseconds (kernel medians, see aggregate) and MACs.
  */
 export async function profileRoles(paths: string[], feeds: Record<string, ort.Tensor>, runs: number, warmup: number, threads: number): Promise<Profile[]> {
   const sessions: { session: ort.InferenceSession; prefix: string }[] = [];
@@ -68,25 +68,34 @@ function readProfile(prefix: string): ProfileEvent[] {
 }
 
 /**
- * The timed run of median wall time, decomposed: its kernels by role, and the rest of its wall time. One whole run,
- * so the parts add up, and a load spike from another process in some other run does not count.
+ * The timed runs decomposed: each kernel's median duration over the timed runs, summed by role, and the median of
+ * each run's wall time not spent in kernels. Per-kernel medians drop the runs in which another process took the
+ * core during that kernel, which on a loaded machine is most runs for some kernel.
  */
 function aggregate(events: ProfileEvent[], warmup: number): Profile {
   const modelRuns = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').sort((a, b) => a.ts - b.ts).slice(warmup);
-  const run = [...modelRuns].sort((a, b) => a.dur - b.dur)[(modelRuns.length - 1) >> 1];
-  if (!run) throw new Error('the profile has no timed model_run');
-  const kernels = events.filter((e) => e.cat === 'Node' && e.name.endsWith('_kernel_time') && e.ts >= run.ts && e.ts + e.dur <= run.ts + run.dur);
-  const classifier = lastMacKernelName(kernels);
+  if (modelRuns.length === 0) throw new Error('the profile has no timed model_run');
+  const kernelsOf = (run: ProfileEvent): ProfileEvent[] => events.filter((e) => e.cat === 'Node' && e.name.endsWith('_kernel_time') && e.ts >= run.ts && e.ts + e.dur <= run.ts + run.dur);
+  const perRun = modelRuns.map(kernelsOf);
+  const first = perRun[0]!;
+  const classifier = lastMacKernelName(first);
   const out: Profile = new Map(ROLES.map((r) => [r, { ms: 0, macs: 0, kernels: 0 }]));
-  for (const e of kernels) {
+  // A kernel is its name and its position among the kernels of that name (a node may run several kernels).
+  first.forEach((e, k) => {
+    const durations = perRun.map((run) => run[k]).filter((x): x is ProfileEvent => !!x && x.name === e.name).map((x) => x.dur / 1000);
     const f = out.get(roleOf(e, classifier))!;
-    f.ms += e.dur / 1000;
+    f.ms += middle(durations);
     f.macs += macsOf(e);
     f.kernels++;
-  }
-  const inKernels = [...out.values()].reduce((t, f) => t + f.ms, 0);
-  out.set('outside kernels', { ms: Math.max(0, run.dur / 1000 - inKernels), macs: 0, kernels: 0 });
+  });
+  const outside = perRun.map((run, i) => modelRuns[i]!.dur / 1000 - run.reduce((t, e) => t + e.dur / 1000, 0));
+  out.set('outside kernels', { ms: Math.max(0, middle(outside)), macs: 0, kernels: 0 });
   return out;
+}
+
+function middle(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length ? s[(s.length - 1) >> 1]! : 0;
 }
 
 const isMac = (op: string): boolean => /Conv|Gemm|MatMul/.test(op);

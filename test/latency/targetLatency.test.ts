@@ -6,6 +6,8 @@
  * pruned models still run in onnxruntime.
  */
 import { describe, expect, it } from 'vitest';
+import * as ort from 'onnxruntime-node';
+import { ModelBuilder } from '../../src/ir/builder.js';
 import { decodeModel } from '../../src/ir/load.js';
 import type { Model } from '../../src/ir/model.js';
 import { encodeModel } from '../../src/ir/save.js';
@@ -79,6 +81,25 @@ describe('group probes', () => {
       }
     }
     expect(subGraphs, 'conv and transformer groups cut out as sub-graphs').toBeGreaterThan(0);
+  });
+
+  it('falls back to the whole model when a tensor entering the sub-graph has an unknown size', async () => {
+    // Symbolic height and width: no tensor inside has a static shape to feed.
+    const b = new ModelBuilder(17);
+    const x = b.input('x', ['N', 3, 'H', 'W']);
+    const h = b.op('Relu', [b.op('Conv', [x, b.weight('w1', [16, 3, 3, 3]), b.weight('b1', [16])], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] })]);
+    const h2 = b.op('Relu', [b.op('Conv', [h, b.weight('w2', [16, 16, 3, 3]), b.weight('b2', [16])], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] })]);
+    b.output(b.op('Conv', [h2, b.weight('w3', [4, 16, 1, 1])], { kernel_shape: [1, 1] }));
+    const bytes = encodeModel(b.build());
+    const model = decodeModel(bytes);
+    const groups = analyze(model).filter((g) => g.prunable);
+    const second = groups.find((g) => g.producers[0]!.input(1)!.name === 'w2')!;
+    const probe = groupProbe(bytes, model, second, [8], model.baseDir);
+    const cut = probe.build(8);
+    expect(probe.scope).toBe('whole model');
+    expect(cut.graph.nodes.length).toBe(model.graph.nodes.length);
+    const out = await runModel(encodeModel(cut), { x: new ort.Tensor('float32', new Float32Array(3 * 8 * 8).fill(0.5), [1, 3, 8, 8]) });
+    expect(Object.values(out)[0]!.dims).toEqual([1, 4, 8, 8]);
   });
 
   it('the cut sub-graphs run in onnxruntime', async () => {
