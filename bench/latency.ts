@@ -10,7 +10,7 @@
  * --large (8), round-robin over the original and the variants (so load changes hit them alike), medians.
  *
  *   npm run build && npx tsx bench/latency.ts [--models nsfwjs_mobilenet_v2,resnet50,mobilenet_v3_large,efficientnet_b0]
- *       [--threads 1] [--runs 15] [--large 8] [--large-runs 7] [--target 0.5] [--profile]
+ *       [--threads 1] [--runs 15] [--large 8] [--large-runs 7] [--repeats 3] [--target 0.5] [--profile]
  *
  * --profile adds onnxruntime's per-kernel profile of one batch-1 run per model, split by kernel role. Writes
  * bench/results/latency.md (a section per model list and thread count; hand-written notes are kept).
@@ -32,6 +32,7 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: '15' },
     large: { type: 'string', default: '8' },
     'large-runs': { type: 'string', default: '7' },
+    repeats: { type: 'string', default: '3' },
     target: { type: 'string', default: '0.5' },
     profile: { type: 'boolean', default: false },
   },
@@ -41,6 +42,7 @@ const threads = Number(args.threads);
 const runs = Number(args.runs);
 const large = Number(args.large);
 const largeRuns = Number(args['large-runs']);
+const repeats = Number(args.repeats);
 const target = Number(args.target);
 const WARMUP = 3;
 
@@ -125,6 +127,26 @@ async function roundRobin(paths: string[], batch: number, timedRuns: number): Pr
   return { wall, cpu };
 }
 
+interface Spread { median: number; min: number; max: number }
+interface Repeated { ms: number[]; ratio: Spread[] }
+
+/** `repeats` independent round-robins: per model the median ms, per variant its ratio to the original (median, range). */
+async function repeated(paths: string[], batch: number, timedRuns: number): Promise<{ wall: Repeated; cpu: Repeated }> {
+  const all: { wall: number[][]; cpu: number[][] }[] = [];
+  for (let r = 0; r < repeats; r++) all.push(await roundRobin(paths, batch, timedRuns));
+  const summarise = (key: 'wall' | 'cpu'): Repeated => {
+    const medians = all.map((x) => x[key].map(median));
+    return {
+      ms: paths.map((_, i) => median(medians.map((m) => m[i]!))),
+      ratio: paths.slice(1).map((_, i) => {
+        const rs = medians.map((m) => m[i + 1]! / m[0]!);
+        return { median: median(rs), min: Math.min(...rs), max: Math.max(...rs) };
+      }),
+    };
+  };
+  return { wall: summarise('wall'), cpu: summarise('cpu') };
+}
+
 async function source(name: string): Promise<string> {
   if (name === 'nsfwjs_mobilenet_v2') return nsfwjsMobileNetV2();
   return dynamicBatchCopy(bigModel(name as BigModel), here(`./out/${name}-dyn.onnx`));
@@ -141,27 +163,29 @@ const ms = (x: number): string => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 requireBuild();
 const started = Date.now();
 say(`Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machineLine()}, onnxruntime-node ${ort.env.versions.node ?? ''} CPU EP, intra-op threads: ${threads > 0 ? threads : 'default'};`);
-say(`\`npx tsx bench/latency.ts --models ${models.join(',')} --threads ${threads} --runs ${runs} --large ${large} --large-runs ${largeRuns} --target ${target}${args.profile ? ' --profile' : ''}\`.`);
-say(`Batch 1: median of ${runs} runs, batch ${large}: median of ${largeRuns}, after ${WARMUP} warm-up rounds, round-robin over the original and the variants. Ratios are pruned / original (MACs per sample from the report).`);
+say(`\`npx tsx bench/latency.ts --models ${models.join(',')} --threads ${threads} --runs ${runs} --large ${large} --large-runs ${largeRuns} --repeats ${repeats} --target ${target}${args.profile ? ' --profile' : ''}\`.`);
+say(`Batch 1: median of ${runs} runs, batch ${large}: median of ${largeRuns}, after ${WARMUP} warm-up rounds, round-robin over the original and the variants, ${repeats} times. Ratios are pruned / original (MACs per sample from the report); CPU time: the process's CPU time during each single-threaded run.`);
 for (const name of models) {
   const input = await source(name);
   const pruned = VARIANTS.map((v, i) => prune(input, name, v, i));
   const paths = [input, ...pruned.map((p) => p.path)];
+  // Each repeat is a fresh round-robin (new sessions); a ratio is the median over repeats of (variant / original)
+  // within one repeat, shown with the range over repeats.
   const load1 = loadAverage();
-  const b1 = await roundRobin(paths, 1, runs);
+  const b1 = await repeated(paths, 1, runs);
   const loadL = loadAverage();
-  const bL = await roundRobin(paths, large, largeRuns);
+  const bL = await repeated(paths, large, largeRuns);
   const loadEnd = loadAverage();
-  const m1 = b1.wall.map(median);
-  const mL = bL.wall.map(median);
-  const c1 = b1.cpu.map(median);
-  const cL = bL.cpu.map(median);
+  const m1 = b1.wall;
+  const mL = bL.wall;
+  const c1 = b1.cpu;
+  const cL = bL.cpu;
   say();
   say(`### ${name} (${(pruned[0]!.paramsBefore / 1e6).toFixed(2)}M params, ${(pruned[0]!.macsBefore / 1e6).toFixed(0)}M MACs per sample)`);
   say();
   say(`Load average: ${load1} (batch 1), ${loadL} (batch ${large}), ${loadEnd} (end). ${pruned[0]!.rounding ? `Default rounding: ${pruned[0]!.rounding}.` : ''}`);
   say();
-  say(`Original: ${ms(m1[0]!)} ms wall / ${ms(c1[0]!)} ms CPU at batch 1, ${ms(mL[0]!)} / ${ms(cL[0]!)} ms at batch ${large}.`);
+  say(`Original: ${ms(m1.ms[0]!)} ms wall / ${ms(c1.ms[0]!)} ms CPU at batch 1, ${ms(mL.ms[0]!)} / ${ms(cL.ms[0]!)} ms at batch ${large}. Latency ratios: median of ${repeats} repeats [range].`);
   say();
   say(`| flags | kept channels (smallest … largest group) | params ratio | **MACs ratio** | **latency ratio b1** | **latency ratio b${large}** | b1 − MACs | b${large} − MACs | CPU-time ratio b1 / b${large} |`);
   say('|---|---|---:|---:|---:|---:|---:|---:|---:|');
@@ -169,17 +193,18 @@ for (const name of models) {
     const counts = [...new Set(p.kept)].sort((a, b) => a - b);
     const shown = counts.length > 6 ? `${counts.slice(0, 3).join(', ')} … ${counts.slice(-2).join(', ')}` : counts.join(', ');
     const macs = p.macs / p.macsBefore;
-    const r1 = m1[i + 1]! / m1[0]!;
-    const rL = mL[i + 1]! / mL[0]!;
+    const r1 = m1.ratio[i]!.median;
+    const rL = mL.ratio[i]!.median;
     const sign = (x: number): string => `${x >= 0 ? '+' : ''}${x.toFixed(3)}`;
-    say(`| ${p.label} | ${shown} | ${f3(p.params / p.paramsBefore)} | **${f3(macs)}** | **${f3(r1)}** | **${f3(rL)}** | ${sign(r1 - macs)} | ${sign(rL - macs)} | ${f3(c1[i + 1]! / c1[0]!)} / ${f3(cL[i + 1]! / cL[0]!)} |`);
+    const span = (r: Spread): string => `[${r.min.toFixed(2)}–${r.max.toFixed(2)}]`;
+    say(`| ${p.label} | ${shown} | ${f3(p.params / p.paramsBefore)} | **${f3(macs)}** | **${f3(r1)}** ${span(m1.ratio[i]!)} | **${f3(rL)}** ${span(mL.ratio[i]!)} | ${sign(r1 - macs)} | ${sign(rL - macs)} | ${f3(c1.ratio[i]!.median)} / ${f3(cL.ratio[i]!.median)} |`);
   }
   const t = pruned.find((p) => p.cli);
   if (t?.cli) {
     const c = t.cli;
     say();
     const k = pruned.indexOf(t) + 1;
-    say(`\`--target-latency ${target}\`: the CLI predicted ${f3(c.predicted)} and measured ${f3(c.measured)} (batch 1, CPU time of single-threaded runs, ${c.attempts} allocation(s) timed); this bench measures ${f3(m1[k]! / m1[0]!)} wall / ${f3(c1[k]! / c1[0]!)} CPU time at batch 1. Lookup table: ${c.tableMeasured} width(s) measured, ${c.tableCached} cached; the whole prune took ${c.seconds.toFixed(0)} s.`);
+    say(`\`--target-latency ${target}\`: the CLI predicted ${f3(c.predicted)} and measured ${f3(c.measured)} (batch 1, CPU time of single-threaded runs, ${c.attempts} allocation(s) timed); this bench measures ${f3(m1.ratio[k - 1]!.median)} wall / ${f3(c1.ratio[k - 1]!.median)} CPU time at batch 1. Lookup table: ${c.tableMeasured} width(s) measured, ${c.tableCached} cached; the whole prune took ${c.seconds.toFixed(0)} s.`);
   }
   if (args.profile) {
     const profiled = [{ label: 'original', path: input }, ...pruned.map((p) => ({ label: p.label, path: p.path }))];

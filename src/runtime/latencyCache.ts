@@ -9,9 +9,8 @@ import type { CostPoint } from '../passes/policy/latencyTable.js';
  * every group width measured so far. A file made on another onnxruntime version or CPU, or with another clock, is not
  * trusted (the layouts and kernels differ) and is replaced.
  */
-export interface LatencyTableFile {
-  version: 1;
-  /** sha256 of the model's bytes. */
+/** What a table was measured for: the model (sha256 of its bytes), provider, batch, threads, clock, and where. */
+export interface TableIdentity {
   model: string;
   ep: string;
   batch: number;
@@ -21,19 +20,13 @@ export interface LatencyTableFile {
   clock: 'cpu' | 'wall';
   onnxruntime: string;
   cpu: string;
+}
+
+export interface LatencyTableFile extends TableIdentity {
+  version: 1;
   /** The original's median latency (ms) when the savings were measured; savings are fractions of it. */
   modelMs: number;
   groups: Record<string, { units: number; points: CostPoint[] }>;
-}
-
-export interface TableIdentity {
-  model: string;
-  ep: string;
-  batch: number;
-  threads: number;
-  clock: 'cpu' | 'wall';
-  onnxruntime: string;
-  cpu: string;
 }
 
 /**
