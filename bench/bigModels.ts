@@ -17,7 +17,7 @@ import { Tensor } from '../src/ir/tensor.js';
 
 export const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 export const PYTHON = '/usr/bin/python3';
-export type BigModel = 'vgg16' | 'resnet50';
+export type BigModel = 'vgg16' | 'resnet50' | 'mobilenet_v3_large' | 'efficientnet_b0';
 
 /** bench/out/<name>.onnx, exported by make_big_models.py when missing (vgg16: ~12 s and 2.6 GB of RAM). */
 export function bigModel(name: BigModel): string {

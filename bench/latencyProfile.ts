@@ -9,12 +9,13 @@ import { basename, dirname, join } from 'node:path';
 import { openSession } from '../src/runtime/session.js';
 import type { ort } from '../src/runtime/ort.js';
 
-export const ROLES = ['first conv', 'inner conv (NCHWc)', 'inner conv (plain)', 'fc layers', 'classifier', 'layout reorders', 'other ops', 'outside kernels'] as const;
+export const ROLES = ['first conv', 'inner conv (NCHWc)', 'inner conv (plain)', 'depthwise conv', 'fc layers', 'classifier', 'layout reorders', 'other ops', 'outside kernels'] as const;
 export type Role = (typeof ROLES)[number];
 export const ROLE_NOTES: Record<Role, string> = {
   'first conv': 'its 3 input channels are fixed: MACs fall only with its output channels',
   'inner conv (NCHWc)': 'channels pruned on both sides, run in MLAS\'s blocked NCHWc layout',
   'inner conv (plain)': 'channels pruned on both sides, but a count not a multiple of the NCHWc block: im2col + GEMM path',
+  'depthwise conv': 'one filter per channel (group = channels): memory-bound, time ∝ channels like its MACs',
   'fc layers': 'Gemm/MatMul with both sides pruned',
   classifier: 'the last Gemm: its outputs (classes) are fixed, only its inputs shrink',
   'layout reorders': 'NCHW ↔ NCHWc copies onnxruntime inserts around blocked convs',
@@ -36,7 +37,7 @@ interface ProfileEvent {
 /**
  * Profiles the models on `feeds` with onnxruntime's own profiler (per-kernel durations), each in a session of its
  * own, runs round-robin over the models as in the timing (`warmup` untimed rounds, then `runs` timed ones).
- * Returns per model and role the milliseconds and MACs of its run of median wall time.
+ * Returns per model and role the milliseconds (kernel medians, see aggregate) and MACs.
  */
 export async function profileRoles(paths: string[], feeds: Record<string, ort.Tensor>, runs: number, warmup: number, threads: number): Promise<Profile[]> {
   const sessions: { session: ort.InferenceSession; prefix: string }[] = [];
@@ -67,25 +68,34 @@ function readProfile(prefix: string): ProfileEvent[] {
 }
 
 /**
- * The timed run of median wall time, decomposed: its kernels by role, and the rest of its wall time. One whole run,
- * so the parts add up, and a load spike from another process in some other run does not count.
+ * The timed runs decomposed: each kernel's median duration over the timed runs, summed by role, and the median of
+ * each run's wall time not spent in kernels. Per-kernel medians drop the runs in which another process took the
+ * core during that kernel, which on a loaded machine is most runs for some kernel.
  */
 function aggregate(events: ProfileEvent[], warmup: number): Profile {
   const modelRuns = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').sort((a, b) => a.ts - b.ts).slice(warmup);
-  const run = [...modelRuns].sort((a, b) => a.dur - b.dur)[(modelRuns.length - 1) >> 1];
-  if (!run) throw new Error('the profile has no timed model_run');
-  const kernels = events.filter((e) => e.cat === 'Node' && e.name.endsWith('_kernel_time') && e.ts >= run.ts && e.ts + e.dur <= run.ts + run.dur);
-  const classifier = lastMacKernelName(kernels);
+  if (modelRuns.length === 0) throw new Error('the profile has no timed model_run');
+  const kernelsOf = (run: ProfileEvent): ProfileEvent[] => events.filter((e) => e.cat === 'Node' && e.name.endsWith('_kernel_time') && e.ts >= run.ts && e.ts + e.dur <= run.ts + run.dur);
+  const perRun = modelRuns.map(kernelsOf);
+  const first = perRun[0]!;
+  const classifier = lastMacKernelName(first);
   const out: Profile = new Map(ROLES.map((r) => [r, { ms: 0, macs: 0, kernels: 0 }]));
-  for (const e of kernels) {
+  // A kernel is its name and its position among the kernels of that name (a node may run several kernels).
+  first.forEach((e, k) => {
+    const durations = perRun.map((run) => run[k]).filter((x): x is ProfileEvent => !!x && x.name === e.name).map((x) => x.dur / 1000);
     const f = out.get(roleOf(e, classifier))!;
-    f.ms += e.dur / 1000;
+    f.ms += middle(durations);
     f.macs += macsOf(e);
     f.kernels++;
-  }
-  const inKernels = [...out.values()].reduce((t, f) => t + f.ms, 0);
-  out.set('outside kernels', { ms: Math.max(0, run.dur / 1000 - inKernels), macs: 0, kernels: 0 });
+  });
+  const outside = perRun.map((run, i) => modelRuns[i]!.dur / 1000 - run.reduce((t, e) => t + e.dur / 1000, 0));
+  out.set('outside kernels', { ms: Math.max(0, middle(outside)), macs: 0, kernels: 0 });
   return out;
+}
+
+function middle(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length ? s[(s.length - 1) >> 1]! : 0;
 }
 
 const isMac = (op: string): boolean => /Conv|Gemm|MatMul/.test(op);
@@ -99,9 +109,10 @@ function roleOf(e: ProfileEvent, classifier: string | undefined): Role {
   if (op.startsWith('Reorder')) return 'layout reorders';
   if (!isMac(op)) return 'other ops';
   if (e.name === classifier) return 'classifier';
-  const x = shapes(e.args?.input_type_shape)[0];
+  const [x, w] = shapes(e.args?.input_type_shape);
   if (op.includes('Conv')) {
     if (x && x[1] === 3) return 'first conv';
+    if (w && w[1] === 1 && w[0]! > 1 && x?.[1] === w[0]) return 'depthwise conv';
     return e.name.includes('_nchwc') ? 'inner conv (NCHWc)' : 'inner conv (plain)';
   }
   return 'fc layers';

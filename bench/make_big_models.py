@@ -3,6 +3,8 @@
 
     /usr/bin/python3 bench/make_big_models.py --model vgg16      # ~553 MB, about a minute on 2 cores
     /usr/bin/python3 bench/make_big_models.py --model resnet50   # ~100 MB
+    /usr/bin/python3 bench/make_big_models.py --model mobilenet_v3_large   # ~22 MB
+    /usr/bin/python3 bench/make_big_models.py --model efficientnet_b0      # ~21 MB
     /usr/bin/python3 bench/make_big_models.py --model all
 
 Weights are random but seeded (no download), made non-trivial like the fixtures' (BN statistics and
@@ -29,6 +31,8 @@ from make_fixtures import make_nontrivial  # noqa: E402
 BUILDERS = {
     "vgg16": lambda: torchvision.models.vgg16(weights=None),
     "resnet50": lambda: torchvision.models.resnet50(weights=None),
+    "mobilenet_v3_large": lambda: torchvision.models.mobilenet_v3_large(weights=None),
+    "efficientnet_b0": lambda: torchvision.models.efficientnet_b0(weights=None),
 }
 
 

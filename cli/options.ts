@@ -20,6 +20,19 @@ export function parseInteger(min: number, what: string): (s: string) => number {
   };
 }
 
+/** `auto` or an integer >= 1 (--round-to). */
+export function parseAutoOrInteger(what: string): (s: string) => 'auto' | number {
+  const integer = parseInteger(1, what);
+  return (s) => {
+    if (s.trim() === 'auto') return 'auto';
+    try {
+      return integer(s);
+    } catch {
+      throw new InvalidArgumentError(`${what} must be 'auto' or an integer >= 1, got '${s}'`);
+    }
+  };
+}
+
 /** Whether two paths name the same file: the same path, or (through links) the same inode. */
 export function sameFile(a: string, b: string): boolean {
   if (resolve(a) === resolve(b)) return true;

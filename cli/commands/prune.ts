@@ -15,7 +15,12 @@ import { toDatasetOptions } from '../dataOptions.js';
 import { formatTable, humanCount } from '../format/table.js';
 import { addFinetuneOptions, runFinetune, summary, type FinetuneCliOptions } from './finetune.js';
 import { checkPagePath } from './report.js';
-import { parseInteger, parseNumberIn, refuseOverwritingInput, sameFile } from '../options.js';
+import { parseAutoOrInteger, parseInteger, parseNumberIn, refuseOverwritingInput, sameFile } from '../options.js';
+import { autoRounding } from '../../src/runtime/hardware.js';
+import { createLatencyMeter, type OrtLatencyMeter } from '../../src/runtime/layerCosts.js';
+import { compareLatency, type LatencyComparison } from '../../src/runtime/latency.js';
+import type { LatencyTargetReport } from '../../src/passes/policy/latencyTarget.js';
+import type { RoundingChoice } from '../../src/passes/policy/rounding.js';
 
 interface PruneCliOptions extends Omit<FinetuneCliOptions, 'data'> {
   data?: string;
@@ -33,10 +38,13 @@ interface PruneCliOptions extends Omit<FinetuneCliOptions, 'data'> {
   exclude?: string[];
   layerRatios?: string;
   global?: boolean;
-  roundTo: number;
+  roundTo: 'auto' | number;
   minChannels: number;
   targetMacs?: number;
   targetParams?: number;
+  targetLatency?: number;
+  threads?: number;
+  latencyCache?: string;
   report?: string;
   html?: string;
   externalData?: boolean;
@@ -62,10 +70,13 @@ export function registerPrune(program: Command): void {
     .option('--exclude <patterns...>', 'never prune groups whose producer node names match (glob or /regex/)')
     .option('--layer-ratios <file.json>', 'per-layer ratios: {"pattern": ratio, ...} or {"default": r, "layers": {...}}')
     .option('--global', 'one ranking across all groups (scores normalised by their group mean) instead of p per group')
-    .option('--round-to <n>', 'keep a multiple of n channels per group (e.g. 8 for tensor cores)', parseInteger(1, '--round-to'), D.roundTo)
+    .option('--round-to <auto|n>', 'round each group\'s kept channels to the nearest multiple of n; auto: what the --ep runs fastest (CPU: the NCHWc block, 16 with AVX-512, else 8, conv groups only; CUDA: 8); 1: exact ⌊p·n⌋', parseAutoOrInteger('--round-to'), 'auto')
     .option('--min-channels <n>', 'keep at least n channels per group', parseInteger(1, '--min-channels'), D.minChannels)
     .option('--target-macs <f>', 'choose the ratio so MACs fall to this fraction of the original', parseNumberIn(0.01, 1, '--target-macs'))
     .option('--target-params <f>', 'choose the ratio so params fall to this fraction of the original', parseNumberIn(0.01, 1, '--target-params'))
+    .option('--target-latency <f>', 'choose per-group widths so the latency measured on --ep (at --batch when given, else 1) falls to this fraction of the original\'s', parseNumberIn(0.01, 1, '--target-latency'))
+    .option('--threads <n>', 'onnxruntime intra-op threads for latency measurements (default: one per core)', parseInteger(1, '--threads'))
+    .option('--latency-cache <dir>', 'folder of the --target-latency lookup tables (default: $ONNX_CPRUNE_CACHE, else the OS cache folder /onnx-cprune)')
     .option('--report <file.json>', 'write a JSON report (groups with kept/removed indices, scores, convergence)')
     .option('--html <file.html>', 'write the report as one self-contained HTML page with charts (see `onnx-cprune report`)')
     .option('--external-data', 'store weights in a side file <output>.data (automatic above 2 GiB)')
@@ -73,7 +84,7 @@ export function registerPrune(program: Command): void {
     .option('--validate', 'after pruning, compare the pruned model with the original on onnxruntime (on --data\'s test split, or random inputs)')
     .option('--finetune', 'fine-tune the pruned model on --data before writing it (the whole method in one command)');
   addFinetuneOptions(cmd, { dataRequired: false })
-    .action(async (input: string, opts: PruneCliOptions) => {
+    .action(async (input: string, opts: PruneCliOptions, command: Command) => {
       if (opts.finetune && !opts.data) fail('--finetune needs --data: the labelled samples to fine-tune on');
       refuseOverwritingInput(input, opts.output);
       if (opts.report && [input, opts.output].some((p) => sameFile(p, opts.report!))) fail('--report must name a file other than the input and output models');
@@ -82,6 +93,11 @@ export function registerPrune(program: Command): void {
       if (opts.html) checkPagePath('--html', opts.html, { files: [input, opts.output, ...(opts.report ? [opts.report] : [])], are: 'the input and output models and the report' });
       const model = loadModel(input);
       const ratios = opts.layerRatios ? loadLayerRatios(opts.layerRatios) : undefined;
+      const rounding = await roundingOf(opts);
+      // --batch is the fine-tuning batch (default 64); latency is timed at it only when it was given.
+      const batchGiven = command.getOptionValueSource('batch') === 'cli';
+      const latencyBatch = batchGiven ? opts.batch : undefined;
+      const meter = opts.targetLatency !== undefined ? createLatencyMeter(model, { ep: opts.ep, batch: latencyBatch ?? 1, threads: opts.threads ?? 0, ...(opts.latencyCache ? { cacheDir: opts.latencyCache } : {}), seed: opts.seed }) : undefined;
       const bar = progressBar(opts.quiet);
       let report: PruneReport;
       try {
@@ -90,29 +106,68 @@ export function registerPrune(program: Command): void {
           weighted: !opts.unweighted, keep: opts.keep, coupling: opts.coupling, seed: opts.seed,
           ...(opts.layers ? { layers: opts.layers } : {}), ...(opts.exclude ? { exclude: opts.exclude } : {}),
           ...(ratios ? { layerRatios: ratios.ratios } : {}),
-          global: !!opts.global, roundTo: opts.roundTo, minChannels: opts.minChannels,
+          global: !!opts.global, roundTo: rounding.multiple, roundDense: rounding.dense, roundReason: rounding.reason, minChannels: opts.minChannels,
           ...(opts.targetMacs !== undefined ? { targetMacs: opts.targetMacs } : {}),
           ...(opts.targetParams !== undefined ? { targetParams: opts.targetParams } : {}),
+          ...(meter ? { targetLatency: opts.targetLatency, latencyMeter: meter } : {}),
           onProgress: bar.update,
         });
       } finally {
         bar.stop();
+        await meter?.close();
       }
       const finetuned = opts.finetune && opts.data ? summary(await runFinetune(model, { ...opts, data: opts.data }, !opts.quiet)) : undefined;
       saveModel(model, opts.output, { externalData: opts.externalData ? true : 'auto' });
       if (!opts.quiet) process.stdout.write(summarize(report) + '\n');
       const t = report.target;
       if (t && !t.met) process.stderr.write(`onnx-cprune: warning: --target-${t.measure} ${t.fraction} is out of reach: pruning ${(100 * report.ratio).toFixed(0)}% of every group in scope leaves ${(100 * t.reached).toFixed(1)}% of the ${t.measure}\n`);
-      const validation = opts.validate ? await validatePruned(input, opts) : undefined;
-      const saved = savedReport({ input, output: opts.output, report, finetune: finetuned, validation });
+      const lt = report.latencyTarget;
+      if (meter?.notice) process.stderr.write(`onnx-cprune: ${meter.notice}\n`);
+      if (lt) {
+        if (!opts.quiet) process.stdout.write(`${describeLatencyTarget(lt, meter!)}\n`);
+        if (!lt.met) process.stderr.write(`onnx-cprune: warning: --target-latency ${lt.fraction} is out of reach: the closest widths tried measure ${lt.measured.toFixed(3)} of the original's latency (predicted ${lt.predicted.toFixed(3)})\n`);
+      }
+      const secondBatch = latencyBatch ?? 32;
+      const validation = opts.validate ? await validatePruned(input, opts, secondBatch) : undefined;
+      const latency = validation
+        ? (validation.latency.length ? { ep: validation.ep, threads: opts.threads ?? 0, points: validation.latency } : undefined)
+        : lt ? await compareLatency(input, opts.output, { ep: opts.ep, batches: [1, secondBatch], threads: opts.threads ?? 0, seed: opts.seed }) : undefined;
+      if (latency && !opts.quiet && !validation) process.stdout.write(`${formatLatency(latency)}\n`);
+      const latencyTiming = meter ? { ep: meter.ep ?? 'cpu', batch: meter.batch, threads: opts.threads ?? 0, clock: meter.clock } : undefined;
+      const saved = savedReport({ input, output: opts.output, report, finetune: finetuned, validation, latency, latencyTiming });
       if (opts.report) writeFileAtomically(opts.report, JSON.stringify(saved, null, 2) + '\n');
       if (opts.html) writeReportPage(saved, opts.html);
     });
 }
 
-async function validatePruned(input: string, opts: PruneCliOptions): Promise<ValidationReport> {
+/** --round-to as a multiple: auto asks the hardware the models will run on (--ep). */
+async function roundingOf(opts: PruneCliOptions): Promise<RoundingChoice> {
+  if (opts.roundTo === 'auto') {
+    const auto = await autoRounding(opts.ep);
+    return { ...auto, reason: `auto: ${auto.multiple} (${auto.reason})` };
+  }
+  return { multiple: opts.roundTo, dense: true, reason: `--round-to ${opts.roundTo}` };
+}
+
+function describeLatencyTarget(t: LatencyTargetReport, m: OrtLatencyMeter): string {
+  const where = t.table.path ? `, lookup table ${t.table.path}` : '';
+  const clock = m.clock === 'cpu' ? 'CPU time of single-threaded runs' : 'wall time';
+  return [
+    `latency target ${t.fraction} of the original on ${(m.ep ?? 'cpu').toUpperCase()} at batch ${m.batch}: predicted ${t.predicted.toFixed(3)}, measured ${t.measured.toFixed(3)} (${t.originalMs.toFixed(2)} → ${t.prunedMs.toFixed(2)} ms, ${clock})${t.met ? '' : ', NOT MET'}`,
+    `  ${t.attempts.length} allocation(s) timed; lookup table: ${t.table.measured} width(s) measured now (${t.table.subGraphs} probe(s) on a sub-graph, ${t.table.wholeModel} on the whole model; ${t.table.pairs} pair(s) of groups sharing nodes), ${t.table.cached} from the cache${where}`,
+  ].join('\n');
+}
+
+/** The latency lines of the summary: per batch size, original → pruned median and their ratio. */
+function formatLatency(l: LatencyComparison): string {
+  const threads = l.threads > 0 ? `${l.threads} thread${l.threads > 1 ? 's' : ''}` : 'default threads';
+  return [`latency on ${l.ep.toUpperCase()} (${threads}, median of runs, original → pruned):`,
+    ...l.points.map((p) => `  batch ${String(p.batch).padEnd(4)} ${p.original.medianMs.toFixed(2)} → ${p.pruned.medianMs.toFixed(2)} ms (${p.ratio.toFixed(3)}×)`)].join('\n');
+}
+
+async function validatePruned(input: string, opts: PruneCliOptions, batch: number): Promise<ValidationReport> {
   const report = await validateModels(input, opts.output, {
-    ep: opts.ep, seed: opts.seed,
+    ep: opts.ep, seed: opts.seed, batch, ...(opts.threads ? { threads: opts.threads } : {}),
     ...(opts.data ? { data: opts.data, dataOptions: { ...toDatasetOptions(opts, opts.seed), split: 'test' as const } } : {}),
   });
   if (report.notice) process.stderr.write(`onnx-cprune: ${report.notice}\n`);
@@ -141,7 +196,7 @@ export function summarize(r: PruneReport): string {
   const pruned = r.groups.filter((g) => !g.declined);
   const rows = pruned.map((g) => [
     g.producers.length > 2 ? `${g.producers.slice(0, 2).join(', ')} +${g.producers.length - 2}` : g.producers.join(', '),
-    g.kind, `${g.kept.length}/${g.channels}`,
+    g.kind, `${g.kept.length}/${g.channels}`, `${(100 * (g.removedRatio ?? g.removed.length / g.channels)).toFixed(1)}%`,
     g.layer ? `${humanCount(g.layer.params.before)} → ${humanCount(g.layer.params.after)}` : '',
     g.layer ? `${humanCount(g.layer.macs.before)} → ${humanCount(g.layer.macs.after)}` : '',
     g.method ?? '', g.method !== 'eigenvector' ? '' : g.converged === false ? 'no' : String(g.iterations ?? ''), shorten(g.note ?? '', 60),
@@ -152,8 +207,9 @@ export function summarize(r: PruneReport): string {
   const outside = Object.entries(r.outOfScope ?? {}).filter(([, n]) => n > 0).map(([kind, n]) => `${n} ${kind} group${n === 1 ? '' : 's'}`).join(' and ');
   const nothing = outside ? `no group was pruned: --scope ${r.scope} left no ${r.scope} group to prune; --scope all would prune ${outside}` : 'no group was pruned';
   return [
-    rows.length ? formatTable(['group (producers)', 'kind', 'kept', 'params', 'MACs', 'method', 'iters', 'note'], rows) : nothing,
+    rows.length ? formatTable(['group (producers)', 'kind', 'kept', 'removed', 'params', 'MACs', 'method', 'iters', 'note'], rows) : nothing,
     '',
+    ...(r.rounding ? [`kept counts rounded: ${r.rounding.reason}`] : []),
     `params ${humanCount(r.params.before)} → ${humanCount(r.params.after)} (${pct(r.params.after, r.params.before)}),  MACs ${humanCount(r.macs.before)} → ${humanCount(r.macs.after)} (${pct(r.macs.after, r.macs.before)})`,
     `${pruned.length} group(s) pruned, ${skipped} left alone (see --report or \`onnx-cprune inspect --groups\` for why)`,
     ...(rows.length && outside ? [`--scope all would also prune ${outside}`] : []),

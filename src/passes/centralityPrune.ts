@@ -12,6 +12,9 @@ import { anyMatches, nameMatcher } from './policy/layerFilter.js';
 import { ratioFor, type LayerRatios } from './policy/layerRatios.js';
 import { globalRemovalCounts } from './policy/globalRanking.js';
 import { searchRatio } from './policy/targetSearch.js';
+import { channelsPerUnit, keptUnitsLattice } from './policy/rounding.js';
+import type { LatencyMeter } from './policy/latencyTable.js';
+import { planForLatency, type LatencyTargetReport } from './policy/latencyTarget.js';
 import { releaseGramSessions, scoreChannels, selectKeep, type ChannelScores, type Coupling, type ScoringMethod } from './scoring/index.js';
 
 import type { GroupReport, PruneReport, ReportedOptions, Scope, TargetReport } from './pruneReport.js';
@@ -36,17 +39,26 @@ export interface CentralityPruneOptions {
   layerRatios?: LayerRatios;
   /** One ranking across all groups instead of the same ratio per group. */
   global: boolean;
+  /** Round each group's kept channel count to the nearest multiple of this (1: exact ⌊p·n⌋). */
   roundTo: number;
+  /** false: round conv groups only (on the CPU, dense widths gain nothing from multiples). */
+  roundDense: boolean;
+  /** Why this multiple (for the report, e.g. "AVX2 NCHWc block"). */
+  roundReason?: string;
   minChannels: number;
   /** Choose the ratio so MACs (or params) fall to this fraction of the original. */
   targetMacs?: number;
   targetParams?: number;
+  /** Choose per-group widths so the measured latency falls to this fraction of the original's (needs latencyMeter). */
+  targetLatency?: number;
+  /** Times models on the target execution provider (src/runtime/layerCosts.ts); the pass itself never runs one. */
+  latencyMeter?: LatencyMeter;
   onProgress?: (done: number, total: number, label: string) => void;
 }
 
 export const DEFAULT_PRUNE_OPTIONS: CentralityPruneOptions = {
   ratio: 0.3, threshold: 0.2, method: 'eigenvector', scope: 'dense', weighted: true, keep: 'central', coupling: 'concat',
-  seed: 0, global: false, roundTo: 1, minChannels: 1,
+  seed: 0, global: false, roundTo: 1, roundDense: true, minChannels: 1,
 };
 
 /**
@@ -86,7 +98,7 @@ export async function centralityPrune(model: Model, options: Partial<CentralityP
   const keepFor = (ratioOf: (g: ChannelGroup, i: number) => number): Map<number, number[]> => {
     const keep = new Map<number, number[]>();
     scored.forEach(({ group, scores }, i) => {
-      const sel = selectKeep(scores.scores, { ratio: ratioOf(group, i), keep: opts.keep, roundTo: opts.roundTo, minChannels: opts.minChannels });
+      const sel = selectKeep(scores.scores, { ratio: ratioOf(group, i), keep: opts.keep, minChannels: opts.minChannels, ...roundingFor(group, opts) });
       keep.set(group.id, keepNonEmpty(sel.keep, group, scores.scores, opts.keep));
     });
     return keep;
@@ -109,7 +121,22 @@ export async function centralityPrune(model: Model, options: Partial<CentralityP
       return modelStats(pruneChannels(copy, plan(p)))[measure] <= goal;
     });
   }
-  const keep = plan(ratio);
+  let latencyTarget: LatencyTargetReport | undefined;
+  let keep: Map<number, number[]>;
+  if (opts.targetLatency !== undefined) {
+    const original = encodeModel(model);
+    const widths = await planForLatency(model, original, scored.map(({ group, scores }) => {
+      const r = roundingFor(group, opts);
+      return { group, scores: scores.scores, lattice: keptUnitsLattice(group.channels, { multiple: r.roundTo, unitChannels: r.unitChannels, floor: opts.minChannels }) };
+    }), {
+      target: opts.targetLatency, keep: opts.keep, meter: opts.latencyMeter!, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      candidate: (units) => pruneChannels(decodeModel(original, { baseDir: model.baseDir }), keepFor((g) => 1 - units.get(g.id)! / g.channels)),
+    });
+    latencyTarget = widths.report;
+    keep = keepFor((g) => 1 - widths.units.get(g.id)! / g.channels);
+    const total = scored.reduce((s, { group }) => s + group.channels, 0);
+    ratio = total ? scored.reduce((s, { group }) => s + group.channels - widths.units.get(group.id)!, 0) / total : 0;
+  } else keep = plan(ratio);
   // Groups that keep every channel are left out, so a model with nothing to remove is written back unchanged.
   const changes = new Map(scored.filter(({ group }) => keep.get(group.id)!.length < group.channels).map(({ group }) => [group.id, keep.get(group.id)!]));
   if (changes.size > 0) pruneChannels(model, changes);
@@ -130,6 +157,7 @@ export async function centralityPrune(model: Model, options: Partial<CentralityP
       ...(scores.graph ? { edges: scores.graph.edges, density: scores.graph.density, graphs: scores.graph.parts } : {}),
       ...(scores.fellBack || c?.note ? { note: scores.fellBack ?? c!.note! } : {}),
       layer: layerFigures(group, before, after),
+      removedRatio: (group.channels - kept.length) / group.channels,
     });
   }
   return {
@@ -140,6 +168,8 @@ export async function centralityPrune(model: Model, options: Partial<CentralityP
     groups: groups.map((g) => reports.get(g.id)!),
     ...(target !== undefined ? { target: targetReport(measure, target, before[measure], after[measure]) } : {}),
     ...(outOfScope.dense + outOfScope.conv > 0 ? { outOfScope } : {}),
+    ...(latencyTarget ? { latencyTarget } : {}),
+    ...(opts.roundTo > 1 ? { rounding: { multiple: opts.roundTo, dense: opts.roundDense, reason: opts.roundReason ?? `--round-to ${opts.roundTo}` } } : {}),
   };
 }
 
@@ -149,6 +179,13 @@ function reportedOptions(o: CentralityPruneOptions): ReportedOptions {
     ...(o.layers ? { layers: [...o.layers] } : {}), ...(o.exclude ? { exclude: [...o.exclude] } : {}),
     ...(o.layerRatios ? { layerRatios: o.layerRatios.rules.map(({ pattern, ratio }) => ({ pattern, ratio })) } : {}),
   };
+}
+
+/** The rounding selectKeep applies to this group: none for dense groups when only conv groups are rounded. */
+function roundingFor(g: ChannelGroup, o: CentralityPruneOptions): { roundTo: number; unitChannels: number } {
+  const unitChannels = channelsPerUnit(g.producerChannels, g.channels);
+  if (unitChannels === undefined || (g.kind === 'dense' && !o.roundDense)) return { roundTo: 1, unitChannels: 1 };
+  return { roundTo: o.roundTo, unitChannels };
 }
 
 function targetReport(measure: 'macs' | 'params', fraction: number, before: number, after: number): TargetReport {
@@ -212,7 +249,12 @@ function checkOptions(o: CentralityPruneOptions): void {
   if (!(o.threshold >= -1 && o.threshold <= 1)) fail(`--threshold must be in [-1, 1], got ${o.threshold}`);
   if (o.targetMacs !== undefined && o.targetParams !== undefined) fail('give either --target-macs or --target-params, not both');
   if (o.global && o.layerRatios) fail('--global ranks all groups together: it cannot be combined with --layer-ratios');
-  for (const t of [o.targetMacs, o.targetParams]) if (t !== undefined && !(t > 0 && t <= 1)) fail(`a --target-* fraction must be in (0, 1], got ${t}`);
+  for (const t of [o.targetMacs, o.targetParams, o.targetLatency]) if (t !== undefined && !(t > 0 && t <= 1)) fail(`a --target-* fraction must be in (0, 1], got ${t}`);
+  if (o.targetLatency !== undefined) {
+    if (o.targetMacs !== undefined || o.targetParams !== undefined) fail('give one target: --target-latency cannot be combined with --target-macs or --target-params');
+    if (o.global || o.layerRatios) fail('--target-latency chooses every group\'s width itself: it cannot be combined with --global or --layer-ratios');
+    if (!o.latencyMeter) fail('--target-latency needs a latency meter (the CLI times models on onnxruntime)');
+  }
   // Compiled up front: a bad pattern is an error even when no group reaches it (nothing in scope, nothing selected).
   for (const p of [...(o.layers ?? []), ...(o.exclude ?? [])]) nameMatcher(p);
 }

@@ -1,3 +1,4 @@
+import type { LatencyTargetReport } from './policy/latencyTarget.js';
 import type { Coupling, GraphSummary, ScoringMethod } from './scoring/index.js';
 
 /**
@@ -29,6 +30,8 @@ export interface GroupReport {
   layer?: { params: { before: number; after: number }; macs: { before: number; after: number } };
   /** Why the group was left alone (declined by the engine, out of scope, excluded). */
   declined?: string;
+  /** removed / channels: the fraction actually removed, after rounding and floors. */
+  removedRatio?: number;
 }
 
 /** What --target-macs / --target-params asked for and what the chosen ratio reached. */
@@ -74,4 +77,8 @@ export interface PruneReport {
    * are some, so a run that pruned nothing can say what `--scope all` would prune.
    */
   outOfScope?: { dense: number; conv: number };
+  /** --target-latency: predicted and measured latency of the chosen widths. */
+  latencyTarget?: LatencyTargetReport;
+  /** The channel multiple kept counts were rounded to, and why; absent when not rounded. */
+  rounding?: { multiple: number; dense: boolean; reason: string };
 }

@@ -1,6 +1,8 @@
 import { fail } from '../ir/errors.js';
+import type { LatencyTargetReport } from '../passes/policy/latencyTarget.js';
 import type { GroupReport, PruneReport, ReportedOptions, TargetReport } from '../passes/pruneReport.js';
 import { SCORING_METHODS, type GraphSummary } from '../passes/scoring/index.js';
+import type { LatencyComparison } from '../runtime/latency.js';
 import type { ValidationReport } from '../runtime/validate.js';
 import type { FinetuneResult } from '../train/finetune.js';
 import { arrayOf, boolean, integer, nullable, number, object, oneOf, optional, ShapeError, string, type Checker } from './check.js';
@@ -27,20 +29,41 @@ export interface SavedGroupReport extends GroupReport {
 /** `finetune --json` and the report's `finetune`: the fine-tuning result without the model. */
 export type FinetuneSummary = Omit<FinetuneResult, 'model'>;
 
-export interface SavedReport extends Omit<PruneReport, 'groups'> {
+/** How a --target-latency run was timed: the provider, batch size, intra-op threads and clock of the lookup table. */
+export interface LatencyTiming {
+  ep: string;
+  batch: number;
+  /** onnxruntime intra-op threads; 0: its default (one per core). */
+  threads: number;
+  /** 'cpu': CPU time of single-threaded runs (steady on a loaded machine); 'wall': wall time. */
+  clock: 'cpu' | 'wall';
+}
+
+export interface SavedReport extends Omit<PruneReport, 'groups' | 'latencyTarget'> {
   schemaVersion: number;
   /** The input and output model paths as given on the command line. */
   input: string;
   output: string;
   groups: SavedGroupReport[];
+  latencyTarget?: LatencyTargetReport & LatencyTiming;
+  /** Measured latency before and after (from --validate, or timed after --target-latency). */
+  latency?: LatencyComparison;
   finetune?: FinetuneSummary;
   validation?: ValidationReport;
 }
 
 /** The saved document for one run. */
-export function savedReport(run: { input: string; output: string; report: PruneReport; finetune?: FinetuneSummary; validation?: ValidationReport }): SavedReport {
-  const { input, output, report, finetune, validation } = run;
-  return { schemaVersion: REPORT_SCHEMA_VERSION, input, output, ...report, ...(finetune ? { finetune } : {}), ...(validation ? { validation } : {}) };
+export function savedReport(run: {
+  input: string; output: string; report: PruneReport; finetune?: FinetuneSummary; validation?: ValidationReport;
+  latency?: LatencyComparison; latencyTiming?: LatencyTiming;
+}): SavedReport {
+  const { input, output, report, finetune, validation, latency, latencyTiming } = run;
+  const { latencyTarget, ...rest } = report;
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION, input, output, ...rest,
+    ...(latencyTarget && latencyTiming ? { latencyTarget: { ...latencyTarget, ...latencyTiming } } : {}),
+    ...(latency ? { latency } : {}), ...(finetune ? { finetune } : {}), ...(validation ? { validation } : {}),
+  };
 }
 
 /**
@@ -77,6 +100,7 @@ const group = object<SavedGroupReport>({
   note: optional(string),
   layer: optional(object<NonNullable<GroupReport['layer']>>({ params: before, macs: before })),
   declined: optional(string),
+  removedRatio: optional(number),
   calibration: optional(object<CalibrationReport>({ activeFraction: numbers, samples: optional(integer) })),
 });
 
@@ -90,6 +114,7 @@ const target = object<TargetReport>({ measure: oneOf('macs', 'params'), fraction
 
 type Validation = ValidationReport;
 const timing = object<Validation['latency'][number]['original']>({ medianMs: number, throughput: number });
+const latencyPoint = object<Validation['latency'][number]>({ batch: integer, original: timing, pruned: timing, ratio: number });
 const validation = object<Validation>({
   original: string, pruned: string, ep: oneOf('cuda', 'cpu'), notice: optional(string),
   inputs: arrayOf(object<Validation['inputs'][number]>({
@@ -102,7 +127,7 @@ const validation = object<Validation>({
     maxRel: nullable(number), meanRel: nullable(number), top1Agreement: optional(number),
   })),
   accuracy: optional(object<NonNullable<Validation['accuracy']>>({ output: string, original: number, pruned: number, samples: integer })),
-  latency: arrayOf(object<Validation['latency'][number]>({ batch: integer, original: timing, pruned: timing, ratio: number })),
+  latency: arrayOf(latencyPoint),
   stats: optional(object<NonNullable<Validation['stats']>>({
     original: object({ params: number, macs: number }), pruned: object({ params: number, macs: number }), paramsRatio: number, macsRatio: number,
   })),
@@ -124,6 +149,15 @@ const finetune = object<FinetuneSummary>({
   samples: object({ train: integer, val: integer }),
 });
 
+const latencyTarget = object<NonNullable<SavedReport['latencyTarget']>>({
+  fraction: number, predicted: number, measured: number, originalMs: number, prunedMs: number, met: boolean,
+  attempts: arrayOf(object<LatencyTargetReport['attempts'][number]>({ goal: number, predicted: number, measured: number })),
+  table: object<LatencyTargetReport['table']>({
+    measured: integer, cached: integer, path: optional(string), subGraphs: integer, wholeModel: integer, pairs: integer,
+  }),
+  ep: string, batch: integer, threads: integer, clock: oneOf('cpu', 'wall'),
+});
+
 const savedReportCheck = object<SavedReport>({
   schemaVersion: oneOf(REPORT_SCHEMA_VERSION),
   input: string, output: string,
@@ -134,6 +168,9 @@ const savedReportCheck = object<SavedReport>({
   groups: arrayOf(group),
   target: optional(target),
   outOfScope: optional(object<NonNullable<SavedReport['outOfScope']>>({ dense: integer, conv: integer })),
+  latencyTarget: optional(latencyTarget),
+  rounding: optional(object<NonNullable<SavedReport['rounding']>>({ multiple: integer, dense: boolean, reason: string })),
+  latency: optional(object<LatencyComparison>({ ep: string, threads: integer, points: arrayOf(latencyPoint) })),
   finetune: optional(finetune),
   validation: optional(validation),
 });

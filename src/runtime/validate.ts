@@ -28,6 +28,8 @@ export interface ValidateOptions {
   seed?: number;
   /** Skip the latency measurement (default: measure). */
   latency?: boolean;
+  /** onnxruntime intra-op threads for both models (default: its own, one per core). */
+  threads?: number;
 }
 
 export interface ModelFigures {
@@ -67,10 +69,11 @@ interface Feeder {
 export async function validateModels(original: Model | string, pruned: Model | string, opts: ValidateOptions = {}): Promise<ValidationReport> {
   const batch = opts.batch ?? 32;
   const notes: string[] = [];
-  const a = await openSession(original, { ep: opts.ep });
+  const sessionOptions = opts.threads ? { intraOpNumThreads: opts.threads } : {};
+  const a = await openSession(original, { ep: opts.ep, sessionOptions });
   let b: Awaited<ReturnType<typeof openSession>> | undefined;
   try {
-    b = await openSession(pruned, { ep: a.ep });
+    b = await openSession(pruned, { ep: a.ep, sessionOptions });
     const specs = inputSpecs(a.session);
     checkSameInputs(specs, b.session);
     const fixed = specs.find((s) => s.fixedBatch !== undefined)?.fixedBatch;

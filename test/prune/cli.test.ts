@@ -20,12 +20,15 @@ function pruneCli(model: string, out: string, flags: string[]): PruneReport & Re
   return JSON.parse(readFileSync(report, 'utf8')) as PruneReport & Record<string, unknown>;
 }
 
-/** The issue's documented fields, plus `scope` (the run's --scope), the other options and the schema version. */
-const TOP_LEVEL = ['input', 'output', 'method', 'ratio', 'threshold', 'params', 'macs', 'timings', 'groups', 'scope', 'options', 'schemaVersion'];
+/**
+ * The issue's documented fields, plus `scope` (the run's --scope), the other options, the schema version and
+ * `rounding` (--round-to auto's multiple, why).
+ */
+const TOP_LEVEL = ['input', 'output', 'method', 'ratio', 'threshold', 'params', 'macs', 'timings', 'groups', 'scope', 'options', 'schemaVersion', 'rounding'];
 /** Every group: the documented fields, plus its kind and the criterion that produced its scores. */
 const GROUP = ['id', 'producers', 'kind', 'channels', 'kept', 'removed'];
-/** Scored groups also carry their producer layers' params and MACs before and after. */
-const SCORED = [...GROUP, 'method', 'scores', 'layer'];
+/** Scored groups also carry their producer layers' params and MACs before and after, and the fraction removed. */
+const SCORED = [...GROUP, 'method', 'scores', 'layer', 'removedRatio'];
 /**
  * Graph criteria add the centrality account: iterations, convergence, components, edges, density (note if unusual),
  * and the graph's degrees and strongest edges (for the HTML page).

@@ -13,12 +13,17 @@ export async function prune(bytes: Uint8Array, opts: Partial<CentralityPruneOpti
 }
 
 /**
- * The documented kept count of a group of n units before the nonEmpty repair: n − ⌊p·n⌋, raised to
- * max(minChannels, 1), rounded up to a multiple of roundTo, capped at n.
+ * The documented kept count of a group of n one-channel units before the nonEmpty repair: n − ⌊p·n⌋, raised to
+ * max(minChannels, 1), then the nearest of {multiples of roundTo from that floor up to n} ∪ {n}, ties to the larger
+ * (unchanged when no multiple lies below n).
  */
 export function documentedKept(n: number, ratio: number, roundTo = 1, minChannels = 1): number {
-  const kept = Math.max(n - Math.floor(ratio * n + 1e-9), minChannels, 1);
-  return Math.min(n, Math.ceil(kept / roundTo) * roundTo);
+  const floor = Math.min(n, Math.max(1, minChannels));
+  const kept = Math.max(n - Math.floor(ratio * n + 1e-9), floor);
+  const allowed = [n];
+  for (let k = floor; k < n; k++) if (k % roundTo === 0) allowed.push(k);
+  if (roundTo <= 1 || allowed.length === 1) return kept;
+  return allowed.reduce((a, b) => (Math.abs(b - kept) < Math.abs(a - kept) || (Math.abs(b - kept) === Math.abs(a - kept) && b > a) ? b : a));
 }
 
 /**

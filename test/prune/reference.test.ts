@@ -21,11 +21,14 @@ interface RefCase {
 }
 
 let runs = 0;
-/** `onnx-cprune model -o … --report …` with these flags; returns the report's pruned (not declined) groups. */
+/**
+ * `onnx-cprune model -o … --report …` with these flags and `--round-to 1` (the reference keeps exactly n − ⌊p·n⌋);
+ * returns the report's pruned (not declined) groups.
+ */
 function cliGroups(model: string, flags: string[]): GroupReport[] {
   const tag = `r${runs++}`;
   const report = join(dir, `${tag}.json`);
-  const r = runCli([fixturePath(model), '-o', join(dir, `${tag}.onnx`), '--ratio', String(RATIO), '--report', report, '-q', ...flags]);
+  const r = runCli([fixturePath(model), '-o', join(dir, `${tag}.onnx`), '--ratio', String(RATIO), '--round-to', '1', '--report', report, '-q', ...flags]);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   return (JSON.parse(readFileSync(report, 'utf8')) as PruneReport).groups.filter((g) => !g.declined);

@@ -26,12 +26,14 @@ describe('selectKeep', () => {
     expect(selectKeep(s(3e-50, 1e-50), { ratio: 0.5 }).removed).toEqual([1]);
   });
 
-  it('never removes every channel, honours minChannels, rounds the kept count up to roundTo', () => {
+  it('never removes every channel, honours minChannels, rounds the kept count to the nearest multiple of roundTo', () => {
     expect(selectKeep(s(3, 2, 1), { ratio: 1 }).keep).toEqual([0]);
     expect(selectKeep(s(5, 4, 3, 2, 1), { ratio: 0.8, minChannels: 3 }).keep).toEqual([0, 1, 2]);
     expect(selectKeep(s(5, 4, 3, 2, 1), { ratio: 0.8, minChannels: 9 }).keep).toEqual([0, 1, 2, 3, 4]);
     const scores = randomScores(40, 7);
-    expect(selectKeep(scores, { ratio: 0.3, roundTo: 8 }).keep.length).toBe(32); // 28 kept → 32
+    expect(selectKeep(scores, { ratio: 0.3, roundTo: 8 }).keep.length).toBe(32); // 28 kept → 24 or 32: a tie, up
+    expect(selectKeep(scores, { ratio: 0.35, roundTo: 8 }).keep.length).toBe(24); // 26 kept → 24 (nearest)
+    expect(selectKeep(randomScores(12, 7), { ratio: 0.25, roundTo: 2, unitChannels: 4 }).keep.length).toBe(9); // units of 4 channels: any count is a multiple of 2
     expect(selectKeep(scores, { ratio: 0.05, roundTo: 8 }).keep.length).toBe(40); // 38 → 40 (not above n)
     expect(selectKeep(randomScores(10, 7), { ratio: 0.1, roundTo: 8 }).keep.length).toBe(10); // 9 → 16 → capped at 10
     expect(selectKeep(s(), { ratio: 0.5 })).toEqual({ keep: [], removed: [] });

@@ -1,33 +1,36 @@
 import { fail } from '../../ir/errors.js';
+import { roundKeptUnits } from '../policy/rounding.js';
 
 export interface SelectOptions {
   /** p: remove k = ⌊p·n⌋ channels (before rounding and floors). */
   ratio: number;
   /** 'central' (default, the paper): remove the lowest scores; 'peripheral': remove the highest (FPGM-like ablation). */
   keep?: 'central' | 'peripheral';
-  /** Round the kept count up to a multiple of this (never above n). Default 1. */
+  /** Round the kept channel count to the nearest multiple of this (see roundKeptUnits). Default 1. */
   roundTo?: number;
-  /** Keep at least this many channels (never more than n). Default 1: a group is never removed entirely. */
+  /** Channels each unit (score) spans: a head or a conv group moves several at once. Default 1. */
+  unitChannels?: number;
+  /** Keep at least this many units (never more than n). Default 1: a group is never removed entirely. */
   minChannels?: number;
 }
 
 /**
  * Which channels to keep. The kept count is n − ⌊p·n⌋ (a 1e-9 guard absorbs float error, e.g. 0.29·100), raised to
- * max(minChannels, 1), rounded up to a multiple of roundTo, capped at n. The removed channels are the lowest
+ * max(minChannels, 1), then rounded to the nearest count whose channels are a multiple of roundTo (or to n; never
+ * below the floor, see roundKeptUnits). The removed channels are the lowest
  * scores ('central') or the highest ('peripheral'). Scores are compared with their float64 mantissa truncated to 23
  * bits (float32 precision, without float32's range limits), so differences below any solver's accuracy (≈1e-7
  * relative) count as ties, and ties remove the lower channel index first: the result is the same on every machine
  * and for every backend. Both lists are sorted ascending.
  */
 export function selectKeep(scores: Float64Array, opts: SelectOptions): { keep: number[]; removed: number[] } {
-  const { ratio, keep: rule = 'central', roundTo = 1, minChannels = 1 } = opts;
+  const { ratio, keep: rule = 'central', roundTo = 1, unitChannels = 1, minChannels = 1 } = opts;
   if (!(ratio >= 0 && ratio <= 1)) fail(`pruning ratio must be in [0, 1], got ${ratio}`);
   if (!Number.isInteger(roundTo) || roundTo < 1) fail(`round-to must be a positive integer, got ${roundTo}`);
   if (!Number.isInteger(minChannels) || minChannels < 0) fail(`min-channels must be a non-negative integer, got ${minChannels}`);
   const n = scores.length;
   if (n === 0) return { keep: [], removed: [] };
-  let kept = Math.max(n - Math.floor(ratio * n + 1e-9), minChannels, 1);
-  kept = Math.min(n, Math.ceil(kept / roundTo) * roundTo);
+  const kept = roundKeptUnits(n, n - Math.floor(ratio * n + 1e-9), { multiple: roundTo, unitChannels, floor: minChannels });
   const sign = rule === 'peripheral' ? -1 : 1;
   const key = Float64Array.from(scores, (s, i) => {
     if (Number.isNaN(s)) throw new Error(`score of channel ${i} is NaN`);
