@@ -53,6 +53,11 @@ export interface ChannelGroup {
   readonly unitClasses: Int32Array;
   /** Member nodes and their roles, in graph order. */
   readonly roles: ReadonlyMap<Node, Role>;
+  /**
+   * Attention groups (heads meet on a batch axis of Q·Kᵀ, or a fused attention op): `queryHeads` query heads in
+   * `channels` units, so a unit is one head (MHA) or one KV group of queryHeads / channels query heads (GQA).
+   */
+  readonly attention?: { readonly queryHeads: number };
 }
 
 /** Classes → groups: the connected sets of classes reached from roots. Labels are already canonical class ids. */
@@ -62,19 +67,15 @@ export function formGroups(st: AnalysisState, classCount: number): { groups: Cha
   link.add(classCount);
   for (const r of st.roots) for (let j = 1; j < r.labels.length; j++) link.union(r.labels[0]!, r.labels[j]!);
 
-  const groupOfRep = new Map<number, number>();
-  const rootsOf: Root[][] = [];
+  const byRep = new Map<number, Root[]>();
   for (const r of st.roots) {
     if (!r.labels.length) continue;
     const rep = link.find(r.labels[0]!);
-    let g = groupOfRep.get(rep);
-    if (g === undefined) {
-      g = rootsOf.length;
-      groupOfRep.set(rep, g);
-      rootsOf.push([]);
-    }
-    rootsOf[g]!.push(r);
+    (byRep.get(rep) ?? byRep.set(rep, []).get(rep)!).push(r);
   }
+  // Channels only constant tables start (rotary cos/sin tables gathered by position, meeting the inside of attention
+  // heads) have nothing to score and nothing that could be removed with them: no group.
+  const rootsOf = [...byRep.values()].filter((roots) => roots.some((r) => r.scoring));
 
   const classGroup = new Int32Array(classCount).fill(-1);
   const classUnit = new Int32Array(classCount).fill(-1);
@@ -101,6 +102,8 @@ export function formGroups(st: AnalysisState, classCount: number): { groups: Cha
     }
   }
   const { params, macs } = governed(st, classGroup, rootsOf.length);
+  const queryHeads = rootsOf.map(() => 0);
+  for (const h of st.heads) for (const g of groupsIn(h.labels, classGroup)) queryHeads[g] = Math.max(queryHeads[g]!, h.labels.length);
   const nonEmpty = partialAxes(st, classGroup, classUnit, unitClasses.map((u) => u.length));
   const channelsOf = (r: Root): ProducerChannels => ({
     node: r.node, output: r.output, axis: r.axis, weight: r.weight, unitOf: Int32Array.from(r.labels, (c) => classUnit[c]!),
@@ -110,7 +113,6 @@ export function formGroups(st: AnalysisState, classCount: number): { groups: Cha
     const producers = roots.filter((r) => r.scoring);
     const units = unitClasses[g]!;
     let reason = [...reasons[g]!].slice(0, 3).join('; ') || undefined;
-    if (!reason && !producers.length) reason = 'no weight layer produces these channels (only an embedding table)';
     if (!reason && units.length < 2) {
       reason = roots.every((r) => r.labels.length === 1) ? 'a single channel, which cannot be removed'
         : 'all its channels are coupled into one unit, which cannot be removed';
@@ -131,6 +133,7 @@ export function formGroups(st: AnalysisState, classCount: number): { groups: Cha
       unitClasses: Int32Array.from(units),
       nonEmpty: nonEmpty[g]!,
       roles: roles[g]!,
+      ...(queryHeads[g] ? { attention: { queryHeads: queryHeads[g]! } } : {}),
     };
   });
   return { groups, classGroup };
