@@ -1,4 +1,7 @@
+import type { DecoderReport } from './decoderReport.js';
 import type { Coupling, GraphSummary, ScoringMethod } from './scoring/index.js';
+
+export type { DecoderReport, SizeChange } from './decoderReport.js';
 
 /**
  * What centralityPrune says about a run: the pass's result. The document `prune --report` saves adds the CLI's
@@ -55,6 +58,8 @@ export interface ReportedOptions {
   exclude?: string[];
   /** --layer-ratios: the rules in order (the first matching pattern wins). */
   layerRatios?: { pattern: string; ratio: number }[];
+  /** --uniform-heads / --no-uniform-heads when given (the default depends on the model: see `decoder`). */
+  uniformHeads?: boolean;
 }
 
 export interface PruneReport {
@@ -74,4 +79,6 @@ export interface PruneReport {
    * are some, so a run that pruned nothing can say what `--scope all` would prune.
    */
   outOfScope?: { dense: number; conv: number };
+  /** A decoder with a KV cache: the new cache shapes and the sizes its runtime config states. */
+  decoder?: DecoderReport;
 }

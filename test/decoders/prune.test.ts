@@ -1,10 +1,8 @@
 /**
- * Issue 11's "Done when", asserted on every decoder fixture (plain and fused) against the oracles of helpers.ts.
- *
- * What the engine does today is tested plainly (FFN neurons of the plain Llama / Qwen2 exports, end to end through
- * every oracle). What it cannot do yet is registered with `pending(...)`: `it.fails` with the reason in the test's
- * name, so the suite stays green now and a test that starts passing fails loudly — phase 2 then turns it into `it`.
- * The diagnosis of each pending behaviour is in fixtures/decoders/README.md.
+ * Issue 11's "Done when", asserted on every decoder fixture (plain and fused) against the oracles of helpers.ts:
+ * FFN neurons alone, then heads (KV groups), FFN neurons and the hidden size together through the KV cache, GQA
+ * grouping and rounding, uniform heads, fused-op attributes, per-token MACs and the CLI around decoders. What the
+ * engine learned for each is in fixtures/decoders/README.md.
  */
 import { join } from 'node:path';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -25,15 +23,6 @@ import {
   cacheConsistency, DECODER_FIXTURES, decoderFixture, fixtureBytes, maskedOriginal, queryHeadsOf, readKeep, relative,
   removedKinds, tokens, torchLogits, TOLERANCE, withDecoder, type DecoderFixture, type FullKeep,
 } from './helpers.js';
-
-/** Expected to fail until issue 11's engine work (phase 2) lands; the reason names what is missing. */
-function pending(name: string, reason: string, fn: () => Promise<void> | void, timeout?: number): void {
-  it.fails(`${name} [pending, issue 11: ${reason}]`, fn, timeout);
-}
-
-const GQA = DECODER_FIXTURES.filter((f) => f.config.kvHeads[0]! < f.config.heads[0]!);
-const HEADS_DECLINED = 'attention groups are declined (KV cache Concat, repeat_kv Expand, QK MatMul on an untracked operand, fused attention ops)';
-const HIDDEN_DECLINED = 'the residual stream is declined (RMSNorm ReduceMean, Conv1D Reshapes, fused norm ops)';
 
 async function pruned(bytes: Uint8Array, opts: Partial<CentralityPruneOptions>): Promise<{ bytes: Uint8Array; report: PruneReport }> {
   const model = decodeModel(bytes);
@@ -71,10 +60,10 @@ function residualGroup(fx: DecoderFixture, groups: readonly ChannelGroup[]): Cha
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Today: FFN neurons of the plain Llama / Qwen2 exports, through every oracle
+// FFN neurons of the plain Llama / Qwen2 exports, through every oracle
 // ---------------------------------------------------------------------------------------------------------------
 
-describe('FFN neurons of plain Llama / Qwen2 exports (pruned today)', () => {
+describe('FFN neurons of plain Llama / Qwen2 exports', () => {
   const fixtures = DECODER_FIXTURES.filter((f) => f.kind === 'plain' && f.family !== 'gpt2');
   // The residual stream is produced by every block's down projection too: /mlp\/(gate|up)_proj/ selects the FFN alone.
   it.each(fixtures)('$name: --layers /mlp\/(gate|up)_proj/ --ratio 0.3 removes neurons only; cache, masking, torch and checker agree', async (fx) => {
@@ -93,7 +82,7 @@ describe('FFN neurons of plain Llama / Qwen2 exports (pruned today)', () => {
 });
 
 // ---------------------------------------------------------------------------------------------------------------
-// Pending: issue 11 "Done when", on every fixture
+// Issue 11 "Done when", on every fixture
 // ---------------------------------------------------------------------------------------------------------------
 
 describe('issue 11 on every decoder fixture', () => {
@@ -184,7 +173,7 @@ describe('issue 11 on every decoder fixture', () => {
 });
 
 // ---------------------------------------------------------------------------------------------------------------
-// Pending: grouped-query attention
+// Grouped-query attention
 // ---------------------------------------------------------------------------------------------------------------
 
 describe('grouped-query attention', () => {
@@ -207,7 +196,7 @@ describe('grouped-query attention', () => {
     });
   }
 
-  pending('a ratio that would leave a fractional KV group rounds to whole groups and says so', HEADS_DECLINED, async () => {
+  it('a ratio that would leave a fractional KV group rounds to whole groups and says so', async () => {
     const fx = decoderFixture('llama_cache');
     const original = fixtureBytes(fx);
     // 0.6 of 8 query heads is 4.8 heads: 1.2 groups of 4.
@@ -224,7 +213,7 @@ describe('grouped-query attention', () => {
 });
 
 // ---------------------------------------------------------------------------------------------------------------
-// Pending: the CLI around decoders
+// The CLI around decoders
 // ---------------------------------------------------------------------------------------------------------------
 
 describe('decoder CLI', () => {
@@ -236,7 +225,7 @@ describe('decoder CLI', () => {
     expect(groups.filter((g) => !g.prunable).map((g) => g.producers)).toEqual([[fx.layout.lmHead.node]]);
   });
 
-  pending('inspect counts MACs per token on a decoder (sequence 1, past 0, flagged as assumed)', 'sequence and past lengths are symbolic, so MAC nodes are left out', () => {
+  it('inspect counts MACs per token on a decoder (sequence 1, past 0, flagged as assumed)', () => {
     const fx = decoderFixture('llama_cache');
     const stats = modelStats(decodeModel(fixtureBytes(fx)));
     const weights = fx.layout.layers.flatMap((l) => Object.values(l)).concat(fx.layout.lmHead).reduce((n, r) => n + r!.shape[0]! * r!.shape[1]!, 0);
@@ -245,7 +234,7 @@ describe('decoder CLI', () => {
     expect(stats.macs).toBeLessThanOrEqual(weights + 2 * fx.config.layers * fx.config.heads[0]! * fx.config.headDim);
   });
 
-  pending('prune writes genai_config.json beside the output with the new head counts and sizes', `${HEADS_DECLINED}; ${HIDDEN_DECLINED}`, () => {
+  it('prune writes genai_config.json beside the output with the new head counts and sizes', () => {
     const fx = decoderFixture('llama_gqa_cache');
     const { dir, cleanup } = tempDir('cprune-genai-');
     try {
