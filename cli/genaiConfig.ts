@@ -49,7 +49,7 @@ export function updateGenaiConfig(config: unknown, d: DecoderReport): { config: 
  */
 export function writeGenaiConfig(input: string, output: string, d: DecoderReport | undefined): string[] {
   if (!d) return [];
-  const lines = [cacheLine(d)];
+  const lines = [cacheLine(d), ...d.notes.map((n) => `runtime config: ${n}`)];
   const changed = changes(d);
   const describe = (fields: readonly string[]) => changed.filter(([f]) => fields.includes(f)).map(([f, s]) => `${f} ${s.before} → ${s.after}`).join(', ');
   const source = join(dirname(resolve(input)), GENAI_CONFIG);
@@ -72,7 +72,6 @@ export function writeGenaiConfig(input: string, output: string, d: DecoderReport
   writeFileAtomically(target, JSON.stringify(config, null, 2) + '\n');
   lines.push(`wrote ${target}: ${describe(set) || 'nothing to change'}`);
   if (missing.length) lines.push(`runtime config: ${GENAI_CONFIG} has no ${missing.join(', ')}; set ${describe(missing)} where your runtime reads it`);
-  for (const n of d.notes) lines.push(`runtime config: ${n}`);
   return lines;
 }
 

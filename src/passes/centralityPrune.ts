@@ -142,7 +142,7 @@ export async function centralityPrune(model: Model, options: Partial<CentralityP
       ...(c ? { iterations: c.iterations, converged: c.converged, components: c.components } : {}),
       ...(scores.graph ? { edges: scores.graph.edges, density: scores.graph.density, graphs: scores.graph.parts } : {}),
       ...noteOf([scores.fellBack ?? c?.note, kvGroupNote(group, group.channels - kept.length, ratios.get(group.id) ?? ratio),
-        group.attention && uniformRemoved !== undefined ? `uniform heads: ${uniformRemoved} unit(s) removed in every attention group` : undefined]),
+        group.attention && uniformRemoved !== undefined ? `uniform heads: ${uniformRemoved} removed in every layer` : undefined]),
       layer: layerFigures(group, before, after),
     });
   }

@@ -41,8 +41,13 @@ export function decoderReport(model: Model, groups: readonly ChannelGroup[], kep
   const residual = groups.filter((g) => g.sources.length && g.producers.length && !g.attention);
   // The FFN: what a weight layer consumes again (the LM head's vocabulary leaves the model instead).
   const ffn = groups.filter((g) => !g.sources.length && !g.attention && g.kind === 'dense' && [...g.roles.values()].includes('consumer'));
-  const size = (name: string, list: readonly ChannelGroup[], measure: (g: ChannelGroup) => SizeChange): SizeChange | undefined => {
+  const size = (name: string, list: readonly ChannelGroup[], measure: (g: ChannelGroup) => SizeChange, perLayer = true): SizeChange | undefined => {
     if (!list.length) return undefined;
+    if (perLayer && list.length !== layers.size) {
+      // A layer whose heads or FFN form no group (MatMulNBits weights) keeps its size: no single value.
+      notes.push(`${name}: ${list.length} of ${layers.size} layers are prunable groups, the others keep their size: no single value`);
+      return undefined;
+    }
     const all = list.map(measure);
     if (all.every((s) => s.before === all[0]!.before && s.after === all[0]!.after)) return all[0]!;
     notes.push(`${name} differs between layers (${[...new Set(all.map((s) => s.after))].join(', ')}): no single value`);
@@ -53,7 +58,7 @@ export function decoderReport(model: Model, groups: readonly ChannelGroup[], kep
   const put = (key: keyof DecoderReport['sizes'], s: SizeChange | undefined) => { if (s) sizes[key] = s; };
   put('numAttentionHeads', size('num_attention_heads', attention, (g) => ({ before: g.attention!.queryHeads, after: keptOf(g) * perUnit(g) })));
   put('numKeyValueHeads', size('num_key_value_heads', attention, (g) => ({ before: g.channels, after: keptOf(g) })));
-  put('hiddenSize', size('hidden_size', residual, (g) => ({ before: g.channels, after: keptOf(g) })));
+  put('hiddenSize', size('hidden_size', residual, (g) => ({ before: g.channels, after: keptOf(g) }), false));
   put('intermediateSize', size('intermediate_size', ffn, (g) => ({ before: g.channels, after: keptOf(g) })));
   return { uniformHeads, cache: [...layers.values()].sort((a, b) => a.layer - b.layer), sizes, notes };
 }

@@ -24,6 +24,8 @@ import {
   removedKinds, tokens, torchLogits, TOLERANCE, withDecoder, type DecoderFixture, type FullKeep,
 } from './helpers.js';
 
+const GQA = DECODER_FIXTURES.filter((f) => f.config.kvHeads[0]! < f.config.heads[0]!);
+
 async function pruned(bytes: Uint8Array, opts: Partial<CentralityPruneOptions>): Promise<{ bytes: Uint8Array; report: PruneReport }> {
   const model = decodeModel(bytes);
   const report = await centralityPrune(model, opts);

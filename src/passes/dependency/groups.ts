@@ -9,7 +9,7 @@ import type { AnalysisState, Labels, Role, Root } from './state.js';
 export interface ProducerChannels {
   readonly node: Node;
   readonly output: Value;
-  /** Axis of `output` that holds the channels. */
+  /** Axis of `output` that holds the channels; -1 when they are not one output axis (a packed QKV, a consumer). */
   readonly axis: number;
   /** Unit (index into the group's channels) of each output channel of the node. */
   readonly unitOf: Int32Array;
@@ -40,6 +40,11 @@ export interface ChannelGroup {
   readonly macs: number;
   /** Per producer: which unit each output channel belongs to. */
   readonly producerChannels: ProducerChannels[];
+  /**
+   * Attention groups: the output projections that read the heads (their weight rows per unit), scored with the
+   * producers, so a head's vector is its Q, K, V columns and its O rows. Empty for other groups.
+   */
+  readonly consumerChannels: ProducerChannels[];
   /** Sources (constant embedding tables gathered from): sliced with the group, not scored. */
   readonly sources: Node[];
   readonly sourceChannels: ProducerChannels[];
@@ -128,6 +133,7 @@ export function formGroups(st: AnalysisState, classCount: number): { groups: Cha
       params: params[g]!,
       macs: macs[g]!,
       producerChannels: producers.map(channelsOf),
+      consumerChannels: queryHeads[g] ? outputProjections(st, g, classGroup, classUnit, roles[g]!) : [],
       sources: roots.filter((r) => !r.scoring).map((r) => r.node),
       sourceChannels: roots.filter((r) => !r.scoring).map(channelsOf),
       unitClasses: Int32Array.from(units),
@@ -137,6 +143,18 @@ export function formGroups(st: AnalysisState, classCount: number): { groups: Cha
     };
   });
   return { groups, classGroup };
+}
+
+/** The weight layers consuming group `g` (input 1, a constant sliced along its input features), as scoring rows. */
+function outputProjections(st: AnalysisState, g: number, classGroup: Int32Array, classUnit: Int32Array, roles: ReadonlyMap<Node, Role>): ProducerChannels[] {
+  const out: ProducerChannels[] = [];
+  for (const e of st.edits) {
+    if (e.kind !== 'slice' || e.input !== 1 || roles.get(e.node) !== 'consumer' || classGroup[e.labels[0]!] !== g) continue;
+    const output = e.node.outputs[0];
+    if (!output || !constantSource(e.node.input(1)) || out.some((p) => p.node === e.node)) continue;
+    out.push({ node: e.node, output, axis: -1, weight: { input: 1, axis: e.axis }, unitOf: Int32Array.from(e.labels, (c) => classUnit[c]!) });
+  }
+  return out;
 }
 
 function rank(r: Role): number {

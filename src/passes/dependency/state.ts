@@ -16,6 +16,7 @@ export type Role = 'producer' | 'source' | 'through' | 'consumer';
 export interface Root {
   readonly node: Node;
   readonly output: Value;
+  /** Axis of `output` holding the channels; -1 when they are not one output axis (a fused attention's packed QKV). */
   readonly axis: number;
   /** The atom of each output channel, in the node's own channel order. */
   readonly labels: Labels;

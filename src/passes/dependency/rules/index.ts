@@ -15,8 +15,8 @@ export type { AxisSource, ChannelRule, ChannelRuleTable, InputAxis } from './rul
 
 /**
  * THE rule table: every default-domain op the engine understands, joined from each family's slice
- * (`rules/<family>.ts`). An op not listed here (or from another domain, unless registered below), and If/Loop/Scan,
- * declines every channel group it touches; it is never guessed to be elementwise.
+ * (`rules/<family>.ts`). An op not listed here (or from another domain, unless in DOMAIN_RULES or registered below),
+ * and If/Loop/Scan, declines every channel group it touches; it is never guessed to be elementwise.
  */
 export const CHANNEL_RULES: ChannelRuleTable = Object.freeze({
   ...elementwiseRules,
