@@ -21,6 +21,7 @@ export interface InspectReport {
   paramBytes: number;
   macs: number;
   macsBatchAssumed: boolean;
+  macsPerToken: boolean;
   macsUnknown: string[];
   inputs: ValueSummary[];
   outputs: ValueSummary[];
@@ -59,6 +60,7 @@ export function inspectReport(model: Model): InspectReport {
     paramBytes: s.paramBytes,
     macs: s.macs,
     macsBatchAssumed: s.macsBatchAssumed,
+    macsPerToken: s.macsPerToken,
     macsUnknown: s.macsUnknown,
     inputs: s.inputs,
     outputs: s.outputs,
@@ -70,6 +72,7 @@ export function inspectReport(model: Model): InspectReport {
 export function formatReport(path: string, r: InspectReport): string {
   const macsNote = [
     r.macsBatchAssumed ? 'batch 1 assumed' : '',
+    r.macsPerToken ? 'per token: sequence 1, past 0 assumed' : '',
     r.macsUnknown.length ? `${r.macsUnknown.length} node(s) with unknown shapes not counted` : '',
   ].filter(Boolean).join('; ');
   const summary: string[][] = [

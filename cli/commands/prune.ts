@@ -12,6 +12,7 @@ import { savedReport, writeReportPage } from '../../src/report/index.js';
 import { formatValidationReport } from '../../src/runtime/formatReport.js';
 import { validateModels, type ValidationReport } from '../../src/runtime/validate.js';
 import { toDatasetOptions } from '../dataOptions.js';
+import { writeGenaiConfig } from '../genaiConfig.js';
 import { formatTable, humanCount } from '../format/table.js';
 import { addFinetuneOptions, runFinetune, summary, type FinetuneCliOptions } from './finetune.js';
 import { checkPagePath } from './report.js';
@@ -49,6 +50,7 @@ interface PruneCliOptions extends Omit<FinetuneCliOptions, 'data'> {
   html?: string;
   externalData?: boolean;
   quiet?: boolean;
+  uniformHeads?: boolean;
 }
 
 const D = DEFAULT_PRUNE_OPTIONS;
@@ -72,6 +74,8 @@ export function registerPrune(program: Command): void {
     .option('--global', 'one ranking across all groups (scores normalised by their group mean) instead of p per group')
     .option('--round-to <auto|n>', 'round each group\'s kept channels to the nearest multiple of n; auto: what the --ep runs fastest (CPU: the NCHWc block, 16 with AVX-512, else 8, conv groups only; CUDA: 8); 1: exact ⌊p·n⌋', parseAutoOrInteger('--round-to'), 'auto')
     .option('--min-channels <n>', 'keep at least n channels per group', parseInteger(1, '--min-channels'), D.minChannels)
+    .option('--uniform-heads', 'remove the same number of attention heads (KV groups) in every layer (default for a decoder with a KV cache)')
+    .option('--no-uniform-heads', 'let each layer\'s ratio decide its own head count')
     .option('--target-macs <f>', 'choose the ratio so MACs fall to this fraction of the original', parseNumberIn(0.01, 1, '--target-macs'))
     .option('--target-params <f>', 'choose the ratio so params fall to this fraction of the original', parseNumberIn(0.01, 1, '--target-params'))
     .option('--target-latency <f>', 'choose per-group widths so the latency measured on --ep (at --batch when given, else 1) falls to this fraction of the original\'s', parseNumberIn(0.01, 1, '--target-latency'))
@@ -107,6 +111,7 @@ export function registerPrune(program: Command): void {
           ...(opts.layers ? { layers: opts.layers } : {}), ...(opts.exclude ? { exclude: opts.exclude } : {}),
           ...(ratios ? { layerRatios: ratios.ratios } : {}),
           global: !!opts.global, roundTo: rounding.multiple, roundDense: rounding.dense, roundReason: rounding.reason, minChannels: opts.minChannels,
+          ...(opts.uniformHeads !== undefined ? { uniformHeads: opts.uniformHeads } : {}),
           ...(opts.targetMacs !== undefined ? { targetMacs: opts.targetMacs } : {}),
           ...(opts.targetParams !== undefined ? { targetParams: opts.targetParams } : {}),
           ...(meter ? { targetLatency: opts.targetLatency, latencyMeter: meter } : {}),
@@ -118,7 +123,8 @@ export function registerPrune(program: Command): void {
       }
       const finetuned = opts.finetune && opts.data ? summary(await runFinetune(model, { ...opts, data: opts.data }, !opts.quiet)) : undefined;
       saveModel(model, opts.output, { externalData: opts.externalData ? true : 'auto' });
-      if (!opts.quiet) process.stdout.write(summarize(report) + '\n');
+      const decoderLines = writeGenaiConfig(input, opts.output, report.decoder);
+      if (!opts.quiet) process.stdout.write([summarize(report), ...decoderLines].join('\n') + '\n');
       const t = report.target;
       if (t && !t.met) process.stderr.write(`onnx-cprune: warning: --target-${t.measure} ${t.fraction} is out of reach: pruning ${(100 * report.ratio).toFixed(0)}% of every group in scope leaves ${(100 * t.reached).toFixed(1)}% of the ${t.measure}\n`);
       const lt = report.latencyTarget;

@@ -48,7 +48,7 @@ export function inferShapes(model: Model, opts: ShapeInferenceOptions = {}): Sha
 
   for (const node of dependencyOrder(graph).order) {
     const known = node.domain === '' || node.domain === 'ai.onnx';
-    const rule = known ? shapeRuleFor(node.opType) : undefined;
+    const rule = shapeRuleFor(node.opType, known ? '' : node.domain);
     if (!rule) unknownOps.add(known ? node.opType : `${node.domain}.${node.opType}`);
     const infos = rule ? rule(new RuleContext(node, opset, folded)) : [];
     const inputsChanged = node.inputs.some(changed);

@@ -15,6 +15,9 @@ import { searchRatio } from './policy/targetSearch.js';
 import { channelsPerUnit, keptUnitsLattice } from './policy/rounding.js';
 import type { LatencyMeter } from './policy/latencyTable.js';
 import { planForLatency, type LatencyTargetReport } from './policy/latencyTarget.js';
+import { kvGroupNote, uniformHeads, type HeadsChoice } from './policy/uniformHeads.js';
+import { decoderReport } from './decoderReport.js';
+import { cachePairs } from '../ir/kvCache.js';
 import { releaseGramSessions, scoreChannels, selectKeep, type ChannelScores, type Coupling, type ScoringMethod } from './scoring/index.js';
 
 import type { GroupReport, PruneReport, ReportedOptions, Scope, TargetReport } from './pruneReport.js';
@@ -46,6 +49,11 @@ export interface CentralityPruneOptions {
   /** Why this multiple (for the report, e.g. "AVX2 NCHWc block"). */
   roundReason?: string;
   minChannels: number;
+  /**
+   * The same number of heads (KV groups) removed in every attention group (--uniform-heads); undefined: on for a
+   * decoder with a KV cache, whose runtime allocates one cache shape for all layers.
+   */
+  uniformHeads?: boolean;
   /** Choose the ratio so MACs (or params) fall to this fraction of the original. */
   targetMacs?: number;
   targetParams?: number;
@@ -95,13 +103,18 @@ export async function centralityPrune(model: Model, options: Partial<CentralityP
   await releaseGramSessions();
   const t2 = performance.now();
 
+  const uniform = opts.uniformHeads ?? cachePairs(model.graph).length > 0;
+  const ratios = new Map<number, number>();
+  let uniformRemoved: number | undefined;
   const keepFor = (ratioOf: (g: ChannelGroup, i: number) => number): Map<number, number[]> => {
-    const keep = new Map<number, number[]>();
-    scored.forEach(({ group, scores }, i) => {
-      const sel = selectKeep(scores.scores, { ratio: ratioOf(group, i), keep: opts.keep, minChannels: opts.minChannels, ...roundingFor(group, opts) });
-      keep.set(group.id, keepNonEmpty(sel.keep, group, scores.scores, opts.keep));
+    const choices: HeadsChoice[] = scored.map(({ group, scores }, i) => {
+      const ratio = ratioOf(group, i);
+      ratios.set(group.id, ratio);
+      const sel = selectKeep(scores.scores, { ratio, keep: opts.keep, minChannels: opts.minChannels, ...roundingFor(group, opts) });
+      return { group, scores: scores.scores, keep: sel.keep };
     });
-    return keep;
+    uniformRemoved = uniform ? uniformHeads(choices, opts.keep) : undefined;
+    return new Map(choices.map((c) => [c.group.id, keepNonEmpty(c.keep, c.group, c.scores, opts.keep)]));
   };
   const plan = (ratio: number): Map<number, number[]> => {
     if (!opts.global) return keepFor((g) => ratioFor(opts.layerRatios, g.producers.map((n) => n.name), ratio));
@@ -155,7 +168,8 @@ export async function centralityPrune(model: Model, options: Partial<CentralityP
       scores: Array.from(scores.scores),
       ...(c ? { iterations: c.iterations, converged: c.converged, components: c.components } : {}),
       ...(scores.graph ? { edges: scores.graph.edges, density: scores.graph.density, graphs: scores.graph.parts } : {}),
-      ...(scores.fellBack || c?.note ? { note: scores.fellBack ?? c!.note! } : {}),
+      ...noteOf([scores.fellBack ?? c?.note, kvGroupNote(group, group.channels - kept.length, ratios.get(group.id) ?? ratio),
+        group.attention && uniformRemoved !== undefined ? `uniform heads: ${uniformRemoved} removed in every layer` : undefined]),
       layer: layerFigures(group, before, after),
       removedRatio: (group.channels - kept.length) / group.channels,
     });
@@ -170,11 +184,23 @@ export async function centralityPrune(model: Model, options: Partial<CentralityP
     ...(outOfScope.dense + outOfScope.conv > 0 ? { outOfScope } : {}),
     ...(latencyTarget ? { latencyTarget } : {}),
     ...(opts.roundTo > 1 ? { rounding: { multiple: opts.roundTo, dense: opts.roundDense, reason: opts.roundReason ?? `--round-to ${opts.roundTo}` } } : {}),
+    ...optional('decoder', decoderReport(model, groups, new Map([...keep].map(([id, k]) => [id, k.length])), uniform)),
   };
+}
+
+/** The notes that apply, joined; none: no `note` field. */
+function noteOf(notes: readonly (string | undefined)[]): { note?: string } {
+  const said = notes.filter((n): n is string => !!n);
+  return said.length ? { note: said.join('; ') } : {};
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [k in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [k in K]?: V };
 }
 
 function reportedOptions(o: CentralityPruneOptions): ReportedOptions {
   return {
+    ...(o.uniformHeads !== undefined ? { uniformHeads: o.uniformHeads } : {}),
     weighted: o.weighted, keep: o.keep, coupling: o.coupling, seed: o.seed, global: o.global, roundTo: o.roundTo, minChannels: o.minChannels,
     ...(o.layers ? { layers: [...o.layers] } : {}), ...(o.exclude ? { exclude: [...o.exclude] } : {}),
     ...(o.layerRatios ? { layerRatios: o.layerRatios.rules.map(({ pattern, ratio }) => ({ pattern, ratio })) } : {}),

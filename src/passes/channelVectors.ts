@@ -25,12 +25,13 @@ export interface ProducerRows {
  * For each producer of `group`, its n output-channel vectors as the paper defines them (section 3.1: the weights of
  * neuron j): Gemm — row or column j of B honouring transB; MatMul with a constant [d, n] weight — column j; Conv —
  * the flattened C/g·kH·kW filter of output channel j; ConvTranspose — weight axis 1 (its C·kH·kW slice). Weights
- * stored as float16, behind Cast, or in Constant nodes are read as float32.
+ * stored as float16, behind Cast, or in Constant nodes are read as float32. An attention group adds its output
+ * projections' input rows (`consumerChannels`), so a head's vector is its Q, K, V columns and its O rows.
  * Memory: weights whose rows are already contiguous (Conv, Gemm with transB) are used in place, so scoring VGG16's
  * fc1 (411 MB) holds it once, not three times.
  */
 export function channelVectors(group: ChannelGroup): ProducerRows[] {
-  return group.producerChannels.map((p) => {
+  return [...group.producerChannels, ...group.consumerChannels].map((p) => {
     const src = constantSource(p.node.input(p.weight.input));
     if (!src) throw new Error(`internal: weight of ${p.node.label} is not a constant`);
     const { rows, n, d } = rowsAlong(float32Values(src.tensor), src.tensor.dims, p.weight.axis);

@@ -28,6 +28,8 @@ export function pruneChannels(model: Model, keep: KeepSpec): Model {
     // Shape inference could not recompute it (an op it has no rule for): keep ours rather than a stale value_info.
     if (!v.shape) v.shape = shape;
     else if (disagree(shape, v.shape)) throw new Error(`internal: '${v.name}' was pruned to [${shape}] but shape inference finds [${v.shape}]`);
+    // Dims inference cannot name (a cache's total_sequence_length = past + sequence) keep the model's names.
+    else if (v.shape.some((d) => d === null)) v.shape = v.shape.map((d, i) => d ?? shape[i]!);
   }
   return model;
 }

@@ -1,5 +1,8 @@
 import type { LatencyTargetReport } from './policy/latencyTarget.js';
+import type { DecoderReport } from './decoderReport.js';
 import type { Coupling, GraphSummary, ScoringMethod } from './scoring/index.js';
+
+export type { DecoderReport, SizeChange } from './decoderReport.js';
 
 /**
  * What centralityPrune says about a run: the pass's result. The document `prune --report` saves adds the CLI's
@@ -58,6 +61,8 @@ export interface ReportedOptions {
   exclude?: string[];
   /** --layer-ratios: the rules in order (the first matching pattern wins). */
   layerRatios?: { pattern: string; ratio: number }[];
+  /** --uniform-heads / --no-uniform-heads when given (the default depends on the model: see `decoder`). */
+  uniformHeads?: boolean;
 }
 
 export interface PruneReport {
@@ -81,4 +86,6 @@ export interface PruneReport {
   latencyTarget?: LatencyTargetReport;
   /** The channel multiple kept counts were rounded to, and why; absent when not rounded. */
   rounding?: { multiple: number; dense: boolean; reason: string };
+  /** A decoder with a KV cache: the new cache shapes and the sizes its runtime config states. */
+  decoder?: DecoderReport;
 }

@@ -1,6 +1,6 @@
 import { fail } from '../ir/errors.js';
 import type { LatencyTargetReport } from '../passes/policy/latencyTarget.js';
-import type { GroupReport, PruneReport, ReportedOptions, TargetReport } from '../passes/pruneReport.js';
+import type { DecoderReport, GroupReport, PruneReport, ReportedOptions, SizeChange, TargetReport } from '../passes/pruneReport.js';
 import { SCORING_METHODS, type GraphSummary } from '../passes/scoring/index.js';
 import type { LatencyComparison } from '../runtime/latency.js';
 import type { ValidationReport } from '../runtime/validate.js';
@@ -108,6 +108,16 @@ const options = object<ReportedOptions>({
   weighted: boolean, keep: oneOf('central', 'peripheral'), coupling: oneOf('concat', 'average'), seed: integer, global: boolean,
   roundTo: integer, minChannels: integer, layers: optional(strings), exclude: optional(strings),
   layerRatios: optional(arrayOf(object<{ pattern: string; ratio: number }>({ pattern: string, ratio: number }))),
+  uniformHeads: optional(boolean),
+});
+
+const dims = arrayOf((v, path) => (typeof v === 'string' || v === null ? v : integer(v, path)));
+const sizeChange = optional(object<SizeChange>({ before: integer, after: integer }));
+const decoder = object<DecoderReport>({
+  uniformHeads: boolean,
+  cache: arrayOf(object<DecoderReport['cache'][number]>({ layer: integer, key: optional(dims), value: optional(dims) })),
+  sizes: object<DecoderReport['sizes']>({ numAttentionHeads: sizeChange, numKeyValueHeads: sizeChange, hiddenSize: sizeChange, intermediateSize: sizeChange }),
+  notes: strings,
 });
 
 const target = object<TargetReport>({ measure: oneOf('macs', 'params'), fraction: number, reached: number, met: boolean });
@@ -171,6 +181,7 @@ const savedReportCheck = object<SavedReport>({
   latencyTarget: optional(latencyTarget),
   rounding: optional(object<NonNullable<SavedReport['rounding']>>({ multiple: integer, dense: boolean, reason: string })),
   latency: optional(object<LatencyComparison>({ ep: string, threads: integer, points: arrayOf(latencyPoint) })),
+  decoder: optional(decoder),
   finetune: optional(finetune),
   validation: optional(validation),
 });

@@ -1,10 +1,8 @@
 /**
- * Issue 11's "Done when", asserted on every decoder fixture (plain and fused) against the oracles of helpers.ts.
- *
- * What the engine does today is tested plainly (FFN neurons of the plain Llama / Qwen2 exports, end to end through
- * every oracle). What it cannot do yet is registered with `pending(...)`: `it.fails` with the reason in the test's
- * name, so the suite stays green now and a test that starts passing fails loudly — phase 2 then turns it into `it`.
- * The diagnosis of each pending behaviour is in fixtures/decoders/README.md.
+ * Issue 11's "Done when", asserted on every decoder fixture (plain and fused) against the oracles of helpers.ts:
+ * FFN neurons alone, then heads (KV groups), FFN neurons and the hidden size together through the KV cache, GQA
+ * grouping and rounding, uniform heads, fused-op attributes, per-token MACs and the CLI around decoders. What the
+ * engine learned for each is in fixtures/decoders/README.md.
  */
 import { join } from 'node:path';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -23,14 +21,7 @@ import {
   removedKinds, tokens, torchLogits, TOLERANCE, withDecoder, type DecoderFixture, type FullKeep,
 } from './helpers.js';
 
-/** Expected to fail until issue 11's engine work (phase 2) lands; the reason names what is missing. */
-function pending(name: string, reason: string, fn: () => Promise<void> | void, timeout?: number): void {
-  it.fails(`${name} [pending, issue 11: ${reason}]`, fn, timeout);
-}
-
 const GQA = DECODER_FIXTURES.filter((f) => f.config.kvHeads[0]! < f.config.heads[0]!);
-const HEADS_DECLINED = 'attention groups are declined (KV cache Concat, repeat_kv Expand, QK MatMul on an untracked operand, fused attention ops)';
-const HIDDEN_DECLINED = 'the residual stream is declined (RMSNorm ReduceMean, Conv1D Reshapes, fused norm ops)';
 
 async function pruned(bytes: Uint8Array, opts: Partial<CentralityPruneOptions>): Promise<{ bytes: Uint8Array; report: PruneReport }> {
   const model = decodeModel(bytes);
@@ -68,14 +59,15 @@ function residualGroup(fx: DecoderFixture, groups: readonly ChannelGroup[]): Cha
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Today: FFN neurons of the plain Llama / Qwen2 exports, through every oracle
+// FFN neurons of the plain Llama / Qwen2 exports, through every oracle
 // ---------------------------------------------------------------------------------------------------------------
 
-describe('FFN neurons of plain Llama / Qwen2 exports (pruned today)', () => {
+describe('FFN neurons of plain Llama / Qwen2 exports', () => {
   const fixtures = DECODER_FIXTURES.filter((f) => f.kind === 'plain' && f.family !== 'gpt2');
-  it.each(fixtures)('$name: --layers /mlp/ --ratio 0.3 removes neurons only; cache, masking, torch and checker agree', async (fx) => {
+  // The residual stream is produced by every block's down projection too: /mlp\/(gate|up)_proj/ selects the FFN alone.
+  it.each(fixtures)('$name: --layers /mlp\/(gate|up)_proj/ --ratio 0.3 removes neurons only; cache, masking, torch and checker agree', async (fx) => {
     const original = fixtureBytes(fx);
-    const { bytes } = await pruned(original, { ratio: 0.3, layers: ['/\\/mlp\\//'] });
+    const { bytes } = await pruned(original, { ratio: 0.3, layers: ['/\\/mlp\\/(gate|up)_proj/'] });
     const keep = readKeep(fx, original, bytes);
     expect(removedKinds(fx, keep)).toEqual({ hidden: false, heads: false, kvHeads: false, ffn: true });
     keep.layers.forEach((l, i) => expect(l.ffn.length, `layer ${i}`).toBe(fx.config.ffn[i]! - Math.floor(0.3 * fx.config.ffn[i]!)));
@@ -89,13 +81,13 @@ describe('FFN neurons of plain Llama / Qwen2 exports (pruned today)', () => {
 });
 
 // ---------------------------------------------------------------------------------------------------------------
-// Pending: issue 11 "Done when", on every fixture
+// Issue 11 "Done when", on every fixture
 // ---------------------------------------------------------------------------------------------------------------
 
 describe('issue 11 on every decoder fixture', () => {
   for (const fx of DECODER_FIXTURES) {
     describe(fx.name, () => {
-      pending(`inspect --groups declines nothing but the LM head${fx.quantized ? ' and the MatMulNBits layers (with the reason)' : ''}`, HEADS_DECLINED, () => {
+      it(`inspect --groups declines nothing but the LM head${fx.quantized ? ' and the MatMulNBits layers (with the reason)' : ''}`, () => {
         const groups = analyze(decodeModel(fixtureBytes(fx)));
         const declined = groups.filter((g) => !g.prunable);
         const allowed = (g: ChannelGroup) => producerNames(g).includes(fx.layout.lmHead.node) || (fx.quantized && /MatMulNBits/.test(g.reason ?? ''));
@@ -109,7 +101,7 @@ describe('issue 11 on every decoder fixture', () => {
         if (!fx.quantized) expect(residualGroup(fx, groups)?.prunable, 'hidden size').toBe(true);
       });
 
-      pending('prune --scope all --ratio 0.5 removes heads (KV groups), FFN neurons and hidden channels; logits equal the torch reference', HEADS_DECLINED, async () => {
+      it('prune --scope all --ratio 0.5 removes heads (KV groups), FFN neurons and hidden channels; logits equal the torch reference', async () => {
         const { bytes, keep } = await prunedAll(fx);
         expect(removedKinds(fx, keep)).toEqual({ hidden: !fx.quantized, heads: true, kvHeads: true, ffn: true });
         const ids = tokens(fx);
@@ -119,7 +111,7 @@ describe('issue 11 on every decoder fixture', () => {
         if (fx.checker === 'python3-onnx') alsoWith(['onnx'], () => expect(onnxCheck([bytes], { full: true }), 'python3-onnx full checker').toEqual([null]));
       });
 
-      pending('removing heads (KV groups) and FFN neurons equals masking them in the original', HEADS_DECLINED, async () => {
+      it('removing heads (KV groups) and FFN neurons equals masking them in the original', async () => {
         const original = fixtureBytes(fx);
         const model = decodeModel(original);
         const groups = analyze(model);
@@ -137,7 +129,7 @@ describe('issue 11 on every decoder fixture', () => {
       });
 
       if (fx.cache) {
-        pending('the pruned model decodes through its own, smaller cache: declared cache shapes rewritten, prefill + steps = one pass', HEADS_DECLINED, async () => {
+        it('the pruned model decodes through its own, smaller cache: declared cache shapes rewritten, prefill + steps = one pass', async () => {
           const { bytes, keep } = await prunedAll(fx);
           expect(removedKinds(fx, keep).kvHeads, 'KV heads removed, so the cache shrinks').toBe(true);
           const m = decodeModel(bytes);
@@ -152,7 +144,7 @@ describe('issue 11 on every decoder fixture', () => {
           expect(cacheShapes).toEqual(keep.layers.flatMap((l) => [[2, l.kvHeads.length, 7, fx.config.headDim], [2, l.kvHeads.length, 7, fx.config.headDim]]));
         });
 
-        pending('uniform heads (default with a cache): every layer keeps the same number of query and KV heads', HEADS_DECLINED, async () => {
+        it('uniform heads (default with a cache): every layer keeps the same number of query and KV heads', async () => {
           const { keep } = await prunedAll(fx);
           expect(new Set(keep.layers.map((l) => `${l.heads.length}/${l.kvHeads.length}`)).size).toBe(1);
           expect(keep.layers[0]!.heads.length).toBeLessThan(fx.config.heads[0]!);
@@ -160,7 +152,7 @@ describe('issue 11 on every decoder fixture', () => {
       }
 
       if (fx.kind === 'fused') {
-        pending('fused attention attributes follow the kept heads (num_heads, kv_num_heads, q_num_heads, qkv_hidden_sizes)', HEADS_DECLINED, async () => {
+        it('fused attention attributes follow the kept heads (num_heads, kv_num_heads, q_num_heads, qkv_hidden_sizes)', async () => {
           const { bytes, keep } = await prunedAll(fx);
           expect(removedKinds(fx, keep).heads, 'heads removed').toBe(true);
           const m = decodeModel(bytes);
@@ -180,12 +172,12 @@ describe('issue 11 on every decoder fixture', () => {
 });
 
 // ---------------------------------------------------------------------------------------------------------------
-// Pending: grouped-query attention
+// Grouped-query attention
 // ---------------------------------------------------------------------------------------------------------------
 
 describe('grouped-query attention', () => {
   for (const fx of GQA) {
-    pending(`${fx.name}: removing one KV group removes exactly its query heads`, HEADS_DECLINED, async () => {
+    it(`${fx.name}: removing one KV group removes exactly its query heads`, async () => {
       const original = fixtureBytes(fx);
       const model = decodeModel(original);
       const groups = analyze(model);
@@ -203,7 +195,7 @@ describe('grouped-query attention', () => {
     });
   }
 
-  pending('a ratio that would leave a fractional KV group rounds to whole groups and says so', HEADS_DECLINED, async () => {
+  it('a ratio that would leave a fractional KV group rounds to whole groups and says so', async () => {
     const fx = decoderFixture('llama_cache');
     const original = fixtureBytes(fx);
     // 0.6 of 8 query heads is 4.8 heads: 1.2 groups of 4.
@@ -220,11 +212,11 @@ describe('grouped-query attention', () => {
 });
 
 // ---------------------------------------------------------------------------------------------------------------
-// Pending: the CLI around decoders
+// The CLI around decoders
 // ---------------------------------------------------------------------------------------------------------------
 
 describe('decoder CLI', () => {
-  pending('inspect --groups --json on llama_cache lists no declined group but the LM head', HEADS_DECLINED, () => {
+  it('inspect --groups --json on llama_cache lists no declined group but the LM head', () => {
     const fx = decoderFixture('llama_cache');
     const r = runCli(['inspect', '--groups', '--json', fx.path]);
     expect(r.code).toBe(0);
@@ -232,7 +224,7 @@ describe('decoder CLI', () => {
     expect(groups.filter((g) => !g.prunable).map((g) => g.producers)).toEqual([[fx.layout.lmHead.node]]);
   });
 
-  pending('inspect counts MACs per token on a decoder (sequence 1, past 0, flagged as assumed)', 'sequence and past lengths are symbolic, so MAC nodes are left out', () => {
+  it('inspect counts MACs per token on a decoder (sequence 1, past 0, flagged as assumed)', () => {
     const fx = decoderFixture('llama_cache');
     const stats = modelStats(decodeModel(fixtureBytes(fx)));
     const weights = fx.layout.layers.flatMap((l) => Object.values(l)).concat(fx.layout.lmHead).reduce((n, r) => n + r!.shape[0]! * r!.shape[1]!, 0);
@@ -241,7 +233,7 @@ describe('decoder CLI', () => {
     expect(stats.macs).toBeLessThanOrEqual(weights + 2 * fx.config.layers * fx.config.heads[0]! * fx.config.headDim);
   });
 
-  pending('prune writes genai_config.json beside the output with the new head counts and sizes', `${HEADS_DECLINED}; ${HIDDEN_DECLINED}`, () => {
+  it('prune writes genai_config.json beside the output with the new head counts and sizes', () => {
     const fx = decoderFixture('llama_gqa_cache');
     withTempDir('genai', (dir) => {
       copyFileSync(fx.path, join(dir, 'model.onnx'));

@@ -36,7 +36,8 @@ function slice(ctx: RuleContext) {
   const ends = legacy ? ctx.ints('ends') : ctx.numbers(2);
   const axesArg = legacy ? ctx.ints('axes') : ctx.has(3) ? ctx.numbers(3) ?? null : undefined;
   const stepsArg = legacy ? undefined : ctx.has(4) ? ctx.numbers(4) ?? null : undefined;
-  if (!starts || !ends || axesArg === null || starts.length !== ends.length) return [{ elemType, shape: x.map(() => null) }];
+  // Bounds known only at run time (GPT-2's causal mask sliced to the sequence): axes not sliced keep their dims.
+  if (!starts || !ends || axesArg === null || starts.length !== ends.length) return [{ elemType, shape: x.map((d, a) => (axesArg && !axesArg.some((k) => normalizeAxis(k, x.length) === a) ? d : null)) }];
   const axes = normalizeAxes(axesArg ?? starts.map((_, i) => i), x.length);
   if (!axes || axes.length !== starts.length) return [{ elemType }];
   const shape: Dim[] = [...x];

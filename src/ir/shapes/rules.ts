@@ -1,5 +1,6 @@
 import type { RuleTable, ShapeRule } from './context.js';
 import { constantRules } from './constantFolding.js';
+import { defaultDomainContribRules, microsoftRules } from './contrib.js';
 import { convRules } from './conv.js';
 import { elementwiseRules } from './elementwise.js';
 import { indexingRules } from './indexing.js';
@@ -32,7 +33,12 @@ export const SHAPE_RULES: Readonly<RuleTable> = Object.freeze({
   ...lossRules,
 });
 
-/** The rule for a default-domain op type, or undefined when we have none (never an Object.prototype member). */
-export function shapeRuleFor(opType: string): ShapeRule | undefined {
-  return Object.hasOwn(SHAPE_RULES, opType) ? SHAPE_RULES[opType] : undefined;
+/** Fused transformer ops by domain (contrib.ts): onnxruntime's, and opset 23's in the default domain. */
+const CONTRIB_RULES: Readonly<Record<string, RuleTable>> = { '': defaultDomainContribRules, 'com.microsoft': microsoftRules };
+
+/** The rule for an op type (of the default domain unless `domain` is given), or undefined when we have none. */
+export function shapeRuleFor(opType: string, domain = ''): ShapeRule | undefined {
+  if (domain === '' && Object.hasOwn(SHAPE_RULES, opType)) return SHAPE_RULES[opType];
+  const table = Object.hasOwn(CONTRIB_RULES, domain) ? CONTRIB_RULES[domain]! : undefined;
+  return table && Object.hasOwn(table, opType) ? table[opType] : undefined;
 }

@@ -1,4 +1,5 @@
 import { dependencyOrder, nodeInputsDeep, type Graph } from '../../ir/graph.js';
+import { CACHE_HEADS_AXIS, cachePairs, type CachePair } from '../../ir/kvCache.js';
 import type { Model } from '../../ir/model.js';
 import type { Node } from '../../ir/node.js';
 import { inferShapes } from '../../ir/shapeInference.js';
@@ -7,7 +8,7 @@ import { memberChain } from './format.js';
 import { formGroups, type ChannelGroup } from './groups.js';
 import { registrationGeneration, ruleOf } from './rules/index.js';
 import { unprovenGroups } from './verify.js';
-import { AnalysisState, type Labels } from './state.js';
+import { AnalysisState, editLabels, type Labels } from './state.js';
 
 /** Everything the rewrite needs: the groups, and the per-class facts behind them (labels are class ids). */
 export interface Analysis {
@@ -57,10 +58,9 @@ function run(model: Model): Analysis {
   const facts: ModelFacts = { opset: model.opsetVersion, constants, ruleFor: ruleOf };
   const st = new AnalysisState();
   const graph = model.graph;
+  const cache = seedCache(st, graph);
   for (const node of dependencyOrder(graph).order) visit(st, facts, node);
-  for (const v of graph.outputs) {
-    for (const labels of st.axesOf(v)?.values() ?? []) st.block(labels, `its channels reach the graph output '${v.name}'`);
-  }
+  checkOutputs(st, graph, cache);
   const classCount = canonicalize(st);
   const { groups, classGroup } = formGroups(st, classCount);
   const unproven = unprovenGroups(model, st, groups, classCount, classGroup);
@@ -69,6 +69,49 @@ function run(model: Model): Analysis {
     return { ...g, members: memberChain(g.roles), ...(reason ? { prunable: false, reason } : {}) };
   });
   return { model, groups: named, state: st, classCount, classGroup, fingerprint: fingerprint(model) };
+}
+
+interface CacheLabels extends CachePair {
+  /** The KV heads of the cache input: fresh atoms that the attention reading it unites with its own. */
+  readonly labels: Labels;
+}
+
+/**
+ * The KV-cache inputs carry their KV-heads axis like any tensor (see ir/kvCache.ts): each starts fresh atoms there,
+ * which the Concat with the new keys / values (or a fused attention op) unites with the heads of its layer.
+ */
+function seedCache(st: AnalysisState, graph: Graph): CacheLabels[] {
+  return cachePairs(graph).flatMap((p) => {
+    const kv = p.past.shape![CACHE_HEADS_AXIS];
+    if (typeof kv !== 'number') return [];
+    const labels = st.fresh(kv);
+    st.set(p.past, CACHE_HEADS_AXIS, labels);
+    return [{ ...p, labels }];
+  });
+}
+
+/**
+ * Channels reaching a graph output would change the model's interface: declined, except the KV heads of a
+ * `present.{i}.*` output that are, position by position, the heads of its `past_key_values.{i}.*` input (the cache
+ * contract: the pair shrinks together and stays a cache). A cache input whose output does not follow it is declined.
+ */
+function checkOutputs(st: AnalysisState, graph: Graph, cache: readonly CacheLabels[]): void {
+  const pairOf = new Map(cache.flatMap((c) => (c.present ? [[c.present, c] as const] : [])));
+  const follows = (c: CacheLabels) => {
+    const out = c.present ? st.axesOf(c.present)?.get(CACHE_HEADS_AXIS) : undefined;
+    return !!out && out.length === c.labels.length && out.every((a, i) => st.atoms.find(a) === st.atoms.find(c.labels[i]!));
+  };
+  for (const v of graph.outputs) {
+    const pair = pairOf.get(v);
+    for (const [axis, labels] of st.axesOf(v) ?? []) {
+      if (pair && axis === CACHE_HEADS_AXIS && follows(pair)) continue;
+      st.block(labels, `its channels reach the graph output '${v.name}'`);
+    }
+  }
+  for (const c of cache) {
+    if (follows(c)) continue;
+    st.block(c.labels, c.present ? `the cache input '${c.past.name}' and its output '${c.present.name}' do not carry the same KV heads` : `the cache input '${c.past.name}' has no output 'present.${c.layer}.${c.kind}'`);
+  }
 }
 
 function visit(st: AnalysisState, facts: ModelFacts, node: Node): void {
@@ -111,11 +154,10 @@ function canonicalize(st: AnalysisState): number {
   for (const r of st.roots) fix(r.labels);
   for (const m of st.tracked.values()) for (const l of m.values()) fix(l);
   for (const e of st.edits) {
-    if ('labels' in e) fix(e.labels);
-    if (e.kind === 'splitSizes') e.outputs.forEach(fix);
-    if (e.kind === 'freezeShape') e.axes.forEach(fix);
+    editLabels(e).forEach(fix);
   }
   for (const b of st.blocks) fix(b.labels);
+  for (const h of st.heads) fix(h.labels);
   for (const t of st.touches) fix(t.labels);
   return ids.size;
 }

@@ -191,12 +191,22 @@ export class NodeContext {
 
   /** Starts new atoms for the `n` output channels on output `o` axis `axis`; the weight slices along `weightAxis`. */
   root(o: number, axis: number, n: number, weight: number, weightAxis: number, scoring = true): Labels {
+    const labels = this.weightRoot(n, weight, weightAxis, scoring, o, axis);
+    if (this.output(o)) this.setOut(o, axis, labels, scoring ? 'producer' : 'source');
+    return labels;
+  }
+
+  /**
+   * Starts new atoms for the `n` output features of constant input `weight` (indexed by `weightAxis`), which the rule
+   * then places on its outputs itself (a fused attention's packed QKV weight: only the value section leaves it).
+   */
+  weightRoot(n: number, weight: number, weightAxis: number, scoring = true, o = 0, axis = -1): Labels {
     const labels = this.fresh(n);
     const output = this.output(o);
     if (!output) return labels;
     this.st.roots.push({ node: this.node, output, axis, labels, scoring, weight: { input: weight, axis: weightAxis } });
     this.edit({ kind: 'slice', node: this.node, input: weight, axis: weightAxis, labels });
-    this.setOut(o, axis, labels, scoring ? 'producer' : 'source');
+    this.touch(scoring ? 'producer' : 'source', labels);
     return labels;
   }
 }

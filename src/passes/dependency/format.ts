@@ -27,10 +27,17 @@ function braced(names: string[]): string {
 
 /** One group as readable lines. */
 export function formatGroup(g: ChannelGroup): string {
-  const head = `#${g.id} ${g.kind} ${g.channels} ch  params ${g.params}  MACs ${g.macs}  ${g.prunable ? 'prunable' : 'DECLINED'}`;
+  const head = `#${g.id} ${g.kind} ${g.channels} ch${headsNote(g)}  params ${g.params}  MACs ${g.macs}  ${g.prunable ? 'prunable' : 'DECLINED'}`;
   const lines = [head, `   ${g.members}`];
   if (g.reason) lines.push(`   reason: ${g.reason}`);
   return lines.join('\n');
+}
+
+/** ` (8 query heads in 2 KV groups)` for an attention group: what its units are. */
+function headsNote(g: ChannelGroup): string {
+  const heads = g.attention?.queryHeads;
+  if (!heads) return '';
+  return heads === g.channels ? ` (${heads} heads)` : ` (${heads} query heads in ${g.channels} KV groups)`;
 }
 
 /** Every group, prunable first in graph order, then the declined ones. */
@@ -53,6 +60,8 @@ export interface GroupJson {
   reason?: string;
   params: number;
   macs: number;
+  /** Attention groups: the query heads their units hold (a unit is a head, or a KV group of several). */
+  queryHeads?: number;
 }
 
 export function groupsToJson(groups: readonly ChannelGroup[]): { groups: GroupJson[] } {
@@ -60,6 +69,7 @@ export function groupsToJson(groups: readonly ChannelGroup[]): { groups: GroupJs
     groups: groups.map((g) => ({
       id: g.id, kind: g.kind, producers: g.producers.map((n) => n.label), channels: g.channels, members: g.members,
       prunable: g.prunable, ...(g.reason ? { reason: g.reason } : {}), params: g.params, macs: g.macs,
+      ...(g.attention ? { queryHeads: g.attention.queryHeads } : {}),
     })),
   };
 }

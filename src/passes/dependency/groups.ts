@@ -9,7 +9,7 @@ import type { AnalysisState, Labels, Role, Root } from './state.js';
 export interface ProducerChannels {
   readonly node: Node;
   readonly output: Value;
-  /** Axis of `output` that holds the channels. */
+  /** Axis of `output` that holds the channels; -1 when they are not one output axis (a packed QKV, a consumer). */
   readonly axis: number;
   /** Unit (index into the group's channels) of each output channel of the node. */
   readonly unitOf: Int32Array;
@@ -40,6 +40,11 @@ export interface ChannelGroup {
   readonly macs: number;
   /** Per producer: which unit each output channel belongs to. */
   readonly producerChannels: ProducerChannels[];
+  /**
+   * Attention groups: the output projections that read the heads (their weight rows per unit), scored with the
+   * producers, so a head's vector is its Q, K, V columns and its O rows. Empty for other groups.
+   */
+  readonly consumerChannels: ProducerChannels[];
   /** Sources (constant embedding tables gathered from): sliced with the group, not scored. */
   readonly sources: Node[];
   readonly sourceChannels: ProducerChannels[];
@@ -53,6 +58,11 @@ export interface ChannelGroup {
   readonly unitClasses: Int32Array;
   /** Member nodes and their roles, in graph order. */
   readonly roles: ReadonlyMap<Node, Role>;
+  /**
+   * Attention groups (heads meet on a batch axis of Q·Kᵀ, or a fused attention op): `queryHeads` query heads in
+   * `channels` units, so a unit is one head (MHA) or one KV group of queryHeads / channels query heads (GQA).
+   */
+  readonly attention?: { readonly queryHeads: number };
 }
 
 /** Classes → groups: the connected sets of classes reached from roots. Labels are already canonical class ids. */
@@ -62,19 +72,15 @@ export function formGroups(st: AnalysisState, classCount: number): { groups: Cha
   link.add(classCount);
   for (const r of st.roots) for (let j = 1; j < r.labels.length; j++) link.union(r.labels[0]!, r.labels[j]!);
 
-  const groupOfRep = new Map<number, number>();
-  const rootsOf: Root[][] = [];
+  const byRep = new Map<number, Root[]>();
   for (const r of st.roots) {
     if (!r.labels.length) continue;
     const rep = link.find(r.labels[0]!);
-    let g = groupOfRep.get(rep);
-    if (g === undefined) {
-      g = rootsOf.length;
-      groupOfRep.set(rep, g);
-      rootsOf.push([]);
-    }
-    rootsOf[g]!.push(r);
+    (byRep.get(rep) ?? byRep.set(rep, []).get(rep)!).push(r);
   }
+  // Channels only constant tables start (rotary cos/sin tables gathered by position, meeting the inside of attention
+  // heads) have nothing to score and nothing that could be removed with them: no group.
+  const rootsOf = [...byRep.values()].filter((roots) => roots.some((r) => r.scoring));
 
   const classGroup = new Int32Array(classCount).fill(-1);
   const classUnit = new Int32Array(classCount).fill(-1);
@@ -101,6 +107,8 @@ export function formGroups(st: AnalysisState, classCount: number): { groups: Cha
     }
   }
   const { params, macs } = governed(st, classGroup, rootsOf.length);
+  const queryHeads = rootsOf.map(() => 0);
+  for (const h of st.heads) for (const g of groupsIn(h.labels, classGroup)) queryHeads[g] = Math.max(queryHeads[g]!, h.labels.length);
   const nonEmpty = partialAxes(st, classGroup, classUnit, unitClasses.map((u) => u.length));
   const channelsOf = (r: Root): ProducerChannels => ({
     node: r.node, output: r.output, axis: r.axis, weight: r.weight, unitOf: Int32Array.from(r.labels, (c) => classUnit[c]!),
@@ -110,7 +118,6 @@ export function formGroups(st: AnalysisState, classCount: number): { groups: Cha
     const producers = roots.filter((r) => r.scoring);
     const units = unitClasses[g]!;
     let reason = [...reasons[g]!].slice(0, 3).join('; ') || undefined;
-    if (!reason && !producers.length) reason = 'no weight layer produces these channels (only an embedding table)';
     if (!reason && units.length < 2) {
       reason = roots.every((r) => r.labels.length === 1) ? 'a single channel, which cannot be removed'
         : 'all its channels are coupled into one unit, which cannot be removed';
@@ -126,14 +133,28 @@ export function formGroups(st: AnalysisState, classCount: number): { groups: Cha
       params: params[g]!,
       macs: macs[g]!,
       producerChannels: producers.map(channelsOf),
+      consumerChannels: queryHeads[g] ? outputProjections(st, g, classGroup, classUnit, roles[g]!) : [],
       sources: roots.filter((r) => !r.scoring).map((r) => r.node),
       sourceChannels: roots.filter((r) => !r.scoring).map(channelsOf),
       unitClasses: Int32Array.from(units),
       nonEmpty: nonEmpty[g]!,
       roles: roles[g]!,
+      ...(queryHeads[g] ? { attention: { queryHeads: queryHeads[g]! } } : {}),
     };
   });
   return { groups, classGroup };
+}
+
+/** The weight layers consuming group `g` (input 1, a constant sliced along its input features), as scoring rows. */
+function outputProjections(st: AnalysisState, g: number, classGroup: Int32Array, classUnit: Int32Array, roles: ReadonlyMap<Node, Role>): ProducerChannels[] {
+  const out: ProducerChannels[] = [];
+  for (const e of st.edits) {
+    if (e.kind !== 'slice' || e.input !== 1 || roles.get(e.node) !== 'consumer' || classGroup[e.labels[0]!] !== g) continue;
+    const output = e.node.outputs[0];
+    if (!output || !constantSource(e.node.input(1)) || out.some((p) => p.node === e.node)) continue;
+    out.push({ node: e.node, output, axis: -1, weight: { input: 1, axis: e.axis }, unitOf: Int32Array.from(e.labels, (c) => classUnit[c]!) });
+  }
+  return out;
 }
 
 function rank(r: Role): number {

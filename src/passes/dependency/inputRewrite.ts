@@ -1,3 +1,4 @@
+import { constantNumbers, constantSource } from '../../ir/constants.js';
 import { DataType } from '../../ir/dtype.js';
 import type { Graph } from '../../ir/graph.js';
 import type { Node } from '../../ir/node.js';
@@ -18,11 +19,15 @@ export function planInputEdits(graph: Graph, opset: number, edits: readonly Edit
   const bounds = new Map<Node, { starts: number[]; ends: number[] }>();
   for (const e of edits) {
     switch (e.kind) {
-      case 'convGroup': case 'numGroups': {
-        const n = kept(e.labels).length / e.perGroup;
-        if (!Number.isInteger(n)) throw new RewriteGap(e.node, `${e.node.label} keeps a partial group`);
-        const attr = e.kind === 'convGroup' ? 'group' : 'num_groups';
-        plans.push(() => { e.node.setAttr(attr, n); return []; });
+      case 'countAttr': {
+        const n = kept(e.labels).length / e.perUnit;
+        if (!Number.isInteger(n)) throw new RewriteGap(e.node, `${e.node.label} keeps a partial unit of its ${e.attr}`);
+        plans.push(() => { e.node.setAttr(e.attr, n); return []; });
+        break;
+      }
+      case 'sizesAttr': {
+        const sizes = e.parts.map((l) => kept(l).length);
+        plans.push(() => { e.node.setAttr(e.attr, sizes); return []; });
         break;
       }
       case 'splitSizes': {
@@ -49,7 +54,7 @@ export function planInputEdits(graph: Graph, opset: number, edits: readonly Edit
       }
       case 'shapeInput': {
         const vector = shapeVector(e.node, e.mode, newShape);
-        plans.push(() => replaceInput(graph, e.node, e.input, vector, DataType.INT64));
+        plans.push(Array.isArray(vector) ? () => replaceInput(graph, e.node, e.input, vector, DataType.INT64) : () => patchVector(graph, e.node, e.input, vector));
         break;
       }
       case 'slice':
@@ -77,8 +82,13 @@ function countBelow(sorted: Int32Array, bound: number): number {
   return n;
 }
 
-/** The new shape / sizes vector of a Reshape, Expand or Resize, from its output's new shape. */
-function shapeVector(node: Node, mode: 'reshape' | 'expand' | 'sizes', newShape: (v: Value) => Dim[] | undefined): number[] {
+/**
+ * The new shape / sizes vector of a Reshape, Expand or Resize, from its output's new shape: a constant when every
+ * entry can be written as one (symbolic dims the input has in place become 0 (copy) for Reshape, 1 for Expand; at most
+ * one -1), else the entries that change (the pruned channel counts) by index, the others left to the vector the
+ * graph computes at run time (`Concat(Shape(x)[0], Shape(x)[1], [144])` with batch and sequence symbolic).
+ */
+function shapeVector(node: Node, mode: 'reshape' | 'expand' | 'sizes', newShape: (v: Value) => Dim[] | undefined): number[] | Map<number, number> {
   const out = node.outputs[0]!;
   const x = node.input(0)!;
   const y = newShape(out);
@@ -88,20 +98,85 @@ function shapeVector(node: Node, mode: 'reshape' | 'expand' | 'sizes', newShape:
     if (!y.every((d): d is number => typeof d === 'number')) throw new RewriteGap(node, `${node.label} output not static`);
     return y;
   }
-  if (mode === 'expand') {
-    const offset = y.length - (xs?.length ?? 0);
-    return y.map((d, i) => {
-      if (typeof d === 'number') return d;
-      if (xs && i >= offset && xs[i - offset] === d) return 1;
-      throw new RewriteGap(node, `Expand ${node.label} dim ${i} cannot be written`);
-    });
+  const constant = mode === 'expand' ? expandConstant(y, xs) : reshapeConstant(y, xs, node.getInt('allowzero', 0) === 1);
+  if (constant) return constant;
+  const length = node.input(1)?.shape?.[0];
+  if (typeof length !== 'number') throw new RewriteGap(node, `${node.label}: length of the shape vector unknown`);
+  const entries = new Map<number, number>();
+  const old = out.shape ?? [];
+  y.forEach((d, k) => {
+    if (typeof d !== 'number' || d === old[k]) return;
+    const entry = k - (y.length - length);
+    if (entry < 0) throw new RewriteGap(node, `${node.label}: the shape vector does not reach output axis ${k}`);
+    entries.set(entry, d);
+  });
+  return entries;
+}
+
+function expandConstant(y: readonly Dim[], xs: readonly Dim[] | undefined): number[] | undefined {
+  const offset = y.length - (xs?.length ?? 0);
+  const out: number[] = [];
+  for (const [i, d] of y.entries()) {
+    if (typeof d === 'number') out.push(d);
+    else if (xs && i >= offset && xs[i - offset] === d) out.push(1);
+    else return undefined;
   }
-  const allowzero = node.getInt('allowzero', 0) === 1;
-  return y.map((d, i) => {
+  return out;
+}
+
+function reshapeConstant(y: readonly Dim[], xs: readonly Dim[] | undefined, allowzero: boolean): number[] | undefined {
+  const out = y.map((d, i) => {
     if (typeof d === 'number') return d;
     if (!allowzero && typeof d === 'string' && xs && xs[i] === d) return 0;
     return -1;
   });
+  return out.filter((d) => d === -1).length > 1 ? undefined : out;
+}
+
+/**
+ * Rewrites entries of the shape vector input `i` of `node` in place, the others left as computed at run time: inside
+ * the constant parts of the Concat that builds it when they hold every changed entry (the vector then reads as the
+ * exporter would have written it), else as vector·M + B with M zero and B the new size at the changed entries.
+ */
+function patchVector(graph: Graph, node: Node, i: number, entries: ReadonlyMap<number, number>): Value[] {
+  const vector = node.input(i)!;
+  const pieces = concatPieces(vector, entries);
+  if (pieces) return pieces.flatMap(({ concat, input, values, dataType }) => replaceInput(graph, concat, input, values, dataType));
+  const length = vector.shape![0] as number;
+  const m = Array.from({ length }, (_, k) => (entries.has(k) ? 0 : 1));
+  const b = Array.from({ length }, (_, k) => entries.get(k) ?? 0);
+  const name = (base: string) => graph.freshName(`${vector.name}_${base}`);
+  const int = (values: number[]) => graph.addInitializer(Tensor.fromInt64(name('k'), [length], values));
+  const add = (op: string, inputs: Value[]) => {
+    const n = graph.addNode(op, inputs, [name(op.toLowerCase())], { before: node });
+    n.output(0).elemType = DataType.INT64;
+    n.output(0).shape = [length];
+    return n.output(0);
+  };
+  node.setInput(i, add('Add', [add('Mul', [vector, int(m)]), int(b)]));
+  return [];
+}
+
+/** The constant inputs of a single-use Concat building `vector` that hold all `entries`, with their new contents. */
+function concatPieces(vector: Value, entries: ReadonlyMap<number, number>): { concat: Node; input: number; values: number[]; dataType: number }[] | undefined {
+  const concat = vector.producer();
+  if (!concat || concat.opType !== 'Concat' || vector.uses().length !== 1 || vector.isGraphOutput()) return undefined;
+  const pieces: { concat: Node; input: number; values: number[]; dataType: number }[] = [];
+  let at = 0;
+  for (const [input, v] of concat.inputs.entries()) {
+    const n = v?.shape?.length === 1 ? v.shape[0] : undefined;
+    if (typeof n !== 'number') return undefined;
+    const inside = [...entries.keys()].filter((e) => e >= at && e < at + n);
+    if (inside.length) {
+      const src = constantSource(v);
+      if (!src) return undefined;
+      const values = src.tensor.toNumbers();
+      for (const e of inside) values[e - at] = entries.get(e)!;
+      pieces.push({ concat, input, values, dataType: src.tensor.dataType });
+    }
+    at += n;
+  }
+  return pieces;
 }
 
 /** Points input `i` of `node` at a fresh integer initializer; returns the old input for dead-code removal. */
@@ -118,6 +193,28 @@ function int32Tensor(name: string, values: number[]): Tensor {
   const dv = new DataView(raw.buffer);
   values.forEach((v, k) => dv.setInt32(4 * k, v, true));
   return Tensor.fromBytes(name, [values.length], DataType.INT32, raw);
+}
+
+/**
+ * Whether input `index` of `node` (a shape vector of `length` entries) may read one of `entries`: anything but a
+ * Gather of constant indices or a Slice of constant bounds (step 1) that miss them (`Shape(x)[1]` of a tensor whose
+ * channel axis 2 is pruned reads nothing pruned).
+ */
+function readsEntries(node: Node, index: number, length: number, entries: readonly number[]): boolean {
+  if (index !== 0) return true;
+  const norm = (k: number) => (k < 0 ? k + length : k);
+  if (node.opType === 'Gather' && node.getInt('axis', 0) === 0) {
+    const idx = constantNumbers(node.input(1));
+    return !idx || idx.some((k) => entries.includes(norm(k)));
+  }
+  if (node.opType === 'Slice' && node.input(1)) {
+    const [starts, ends, axes, steps] = [1, 2, 3, 4].map((i) => (node.input(i) ? constantNumbers(node.input(i)) : undefined));
+    if (!starts || !ends || starts.length !== 1 || (axes && axes[0] !== 0 && axes[0] !== -1) || (steps && steps[0] !== 1)) return true;
+    const clamp = (k: number) => Math.min(Math.max(norm(k), 0), length);
+    const [from, to] = [clamp(starts[0]!), clamp(ends[0]!)];
+    return entries.some((e) => e >= from && e < to);
+  }
+  return true;
 }
 
 /**
@@ -148,6 +245,7 @@ function freezeShape(graph: Graph, node: Node, axes: Map<number, Labels>, kept: 
   }
   if (!changed.length) return undefined;
   const users = out.uses();
+  if (node.opType === 'Shape' && users.every((u) => !readsEntries(u.node, u.index, original.length, changed))) return undefined;
   const name = (base: string) => graph.freshName(`${out.name}_${base}`);
   return () => {
     let frozen: Value;

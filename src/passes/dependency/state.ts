@@ -4,7 +4,8 @@ import { UnionFind } from './unionFind.js';
 
 /**
  * Channel labels of one axis of one tensor: the atom (after analysis: the class) of every position. Positions may
- * share a label: a flattened [C,H,W] axis repeats each channel's label H·W times.
+ * share a label: a flattened [C,H,W] axis repeats each channel's label H·W times. Never a view of another label
+ * array (`slice`, not `subarray`): canonicalization rewrites each array once, in place.
  */
 export type Labels = Int32Array;
 
@@ -15,6 +16,7 @@ export type Role = 'producer' | 'source' | 'through' | 'consumer';
 export interface Root {
   readonly node: Node;
   readonly output: Value;
+  /** Axis of `output` holding the channels; -1 when they are not one output axis (a fused attention's packed QKV). */
   readonly axis: number;
   /** The atom of each output channel, in the node's own channel order. */
   readonly labels: Labels;
@@ -31,11 +33,17 @@ export interface Root {
 export type Edit =
   /** Slice constant input `input` of `node` along `axis`: keep the positions whose label is kept. */
   | { kind: 'slice'; node: Node; input: number; axis: number; labels: Labels }
-  /** Grouped / depthwise conv: the new `group` is the kept input channels over `perGroup`. */
-  | { kind: 'convGroup'; node: Node; labels: Labels; perGroup: number }
-  /** GroupNormalization: the new `num_groups` is the kept channels over `perGroup`. */
-  | { kind: 'numGroups'; node: Node; labels: Labels; perGroup: number }
-  /** A shape-vector input (Reshape shape, Expand shape, Resize sizes) rewritten from the output's new shape. */
+  /**
+   * An integer attribute that counts units of `perUnit` positions of `labels`: the new value is the kept positions
+   * over `perUnit` (a grouped conv's `group`, GroupNormalization's `num_groups`, attention's `num_heads`).
+   */
+  | { kind: 'countAttr'; node: Node; attr: string; labels: Labels; perUnit: number }
+  /** An ints attribute listing the sizes of consecutive parts (`qkv_hidden_sizes`): the kept count of each part. */
+  | { kind: 'sizesAttr'; node: Node; attr: string; parts: Labels[] }
+  /**
+   * A shape-vector input (Reshape shape, Expand shape, Resize sizes) rewritten from the output's new shape: a constant
+   * when every entry can be written as one, else only the entries that change (see inputRewrite.ts).
+   */
   | { kind: 'shapeInput'; node: Node; input: number; mode: 'reshape' | 'expand' | 'sizes' }
   /** Slice along a channel axis: starts/ends entry `entry` recomputed from the kept positions before each bound. */
   | { kind: 'sliceBounds'; node: Node; entry: number; labels: Labels; start: number; end: number; starts: number[]; ends: number[] }
@@ -47,6 +55,31 @@ export type Edit =
    * vectors of Reshape, Slice, Split, Expand along channels) is rewritten to a constant anyway.
    */
   | { kind: 'freezeShape'; node: Node; axes: Map<number, Labels> };
+
+/** Every label array an edit refers to. */
+export function editLabels(e: Edit): Labels[] {
+  switch (e.kind) {
+    case 'slice': case 'countAttr': case 'sliceBounds': return [e.labels];
+    case 'sizesAttr': return e.parts;
+    case 'splitSizes': return e.outputs;
+    case 'freezeShape': return [...e.axes.values()];
+    case 'shapeInput': return [];
+    default: {
+      const unhandled: never = e;
+      throw new Error(`internal: edit ${(unhandled as Edit).kind} has no labels rule`);
+    }
+  }
+}
+
+/**
+ * Where attention scores meet heads: the query heads (one label per head, on a batch axis of Q·Kᵀ or of a fused
+ * attention op) of one attention. Groups holding them are attention groups: their units are heads, or KV groups
+ * when several query heads share a key/value head.
+ */
+export interface Heads {
+  readonly node: Node;
+  readonly labels: Labels;
+}
 
 export interface Touch {
   readonly node: Node;
@@ -68,6 +101,7 @@ export class AnalysisState {
   readonly edits: Edit[] = [];
   readonly blocks: Block[] = [];
   readonly touches: Touch[] = [];
+  readonly heads: Heads[] = [];
 
   fresh(n: number): Labels {
     const first = this.atoms.add(n);

@@ -8,7 +8,7 @@ import type { Dim, Shape, Value } from '../../ir/value.js';
 import { RewriteGap } from './gap.js';
 import type { ChannelGroup } from './groups.js';
 import { planRewrite } from './rewrite.js';
-import type { AnalysisState, Labels } from './state.js';
+import { editLabels, type AnalysisState, type Labels } from './state.js';
 
 /** Whether an inferred shape contradicts a predicted one: another rank, or another size where both are known. */
 export function disagree(predicted: readonly Dim[], inferred: readonly Dim[]): boolean {
@@ -151,9 +151,7 @@ function labelsByNode(st: AnalysisState): (n: Node) => Labels[] {
   const edits = new Map<Node, Labels[]>();
   for (const e of st.edits) {
     const list = edits.get(e.node) ?? edits.set(e.node, []).get(e.node)!;
-    if ('labels' in e) list.push(e.labels);
-    if (e.kind === 'splitSizes') list.push(...e.outputs);
-    if (e.kind === 'freezeShape') list.push(...e.axes.values());
+    list.push(...editLabels(e));
   }
   return (n) => {
     const out = [...(edits.get(n) ?? [])];

@@ -55,6 +55,6 @@ function convLike(ctx: NodeContext, w: { outAxisInWeight: number; inAxisInWeight
   // Whole groups go: Conv's weight loses output rows [O, C/g, ...]; ConvTranspose's loses input rows [C, O/g, ...].
   ctx.slice(1, 0, transposed ? inLabels : out);
   if (hasBias) ctx.slice(2, 0, out);
-  ctx.edit({ kind: 'convGroup', node: ctx.node, labels: inLabels, perGroup: perGroupIn });
+  ctx.edit({ kind: 'countAttr', node: ctx.node, attr: 'group', labels: inLabels, perUnit: perGroupIn });
   ctx.setOut(0, 1, out);
 }

@@ -72,3 +72,8 @@ export const elementwiseRules: ChannelRuleTable = {
   ], BINARY),
   Where: rule('broadcasting select: all three operands couple', (c) => broadcast(c, [0, 1, 2]), { forward: sameAxis }),
 };
+
+/** onnxruntime's fused activations (com.microsoft): FastGelu(x, bias) broadcasts its per-channel bias. */
+export const microsoftElementwiseRules: ChannelRuleTable = {
+  FastGelu: BINARY,
+};

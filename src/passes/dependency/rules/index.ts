@@ -1,11 +1,12 @@
 import { fail } from '../../../ir/errors.js';
 import type { Node } from '../../../ir/node.js';
 import type { NodeContext } from '../context.js';
+import { attentionRules, microsoftAttentionRules } from './attention.js';
 import { convRules } from './conv.js';
-import { elementwiseRules } from './elementwise.js';
-import { linearRules } from './linear.js';
+import { elementwiseRules, microsoftElementwiseRules } from './elementwise.js';
+import { linearRules, microsoftLinearRules } from './linear.js';
 import { movementRules } from './movement.js';
-import { normRules } from './norm.js';
+import { microsoftNormRules, normRules } from './norm.js';
 import { reduceRules } from './reduce.js';
 import type { ChannelRule, ChannelRuleTable } from './rule.js';
 import { spatialRules } from './spatial.js';
@@ -14,8 +15,8 @@ export type { AxisSource, ChannelRule, ChannelRuleTable, InputAxis } from './rul
 
 /**
  * THE rule table: every default-domain op the engine understands, joined from each family's slice
- * (`rules/<family>.ts`). An op not listed here (or from another domain, unless registered below), and If/Loop/Scan,
- * declines every channel group it touches; it is never guessed to be elementwise.
+ * (`rules/<family>.ts`). An op not listed here (or from another domain, unless in DOMAIN_RULES or registered below),
+ * and If/Loop/Scan, declines every channel group it touches; it is never guessed to be elementwise.
  */
 export const CHANNEL_RULES: ChannelRuleTable = Object.freeze({
   ...elementwiseRules,
@@ -25,7 +26,18 @@ export const CHANNEL_RULES: ChannelRuleTable = Object.freeze({
   ...movementRules,
   ...spatialRules,
   ...reduceRules,
+  ...attentionRules,
 });
+
+/** Built-in rules of other domains: onnxruntime's contrib ops (the fused transformer ops decoder exports use). */
+export const DOMAIN_RULES: Readonly<Record<string, ChannelRuleTable>> = Object.freeze({
+  'com.microsoft': Object.freeze({ ...microsoftAttentionRules, ...microsoftNormRules, ...microsoftElementwiseRules, ...microsoftLinearRules }),
+});
+
+function builtIn(domain: string, opType: string): ChannelRule | undefined {
+  const table = isDefaultDomain(domain) ? CHANNEL_RULES : Object.hasOwn(DOMAIN_RULES, domain) ? DOMAIN_RULES[domain] : undefined;
+  return table && Object.hasOwn(table, opType) ? table[opType] : undefined;
+}
 
 /** Rules library users registered, by `domain/opType` (the default domain as ''). */
 const registered = new Map<string, ChannelRule>();
@@ -48,7 +60,7 @@ const keyOf = (domain: string, opType: string) => `${isDefaultDomain(domain) ? '
  */
 export function registerChannelRule(domain: string, opType: string, rule: ChannelRule | ((ctx: NodeContext) => void)): () => void {
   if (!opType) fail('registerChannelRule: the op type is empty');
-  if (isDefaultDomain(domain) && Object.hasOwn(CHANNEL_RULES, opType)) fail(`registerChannelRule: ${opType} already has a built-in rule`);
+  if (builtIn(domain, opType)) fail(`registerChannelRule: ${domain && !isDefaultDomain(domain) ? `${domain}.` : ''}${opType} already has a built-in rule`);
   const key = keyOf(domain, opType);
   if (registered.has(key)) fail(`registerChannelRule: ${domain ? `${domain}.` : ''}${opType} is already registered`);
   const entry = typeof rule === 'function' ? { does: `registered rule for ${domain ? `${domain}.` : ''}${opType}`, apply: rule } : rule;
@@ -61,10 +73,9 @@ export function registerChannelRule(domain: string, opType: string, rule: Channe
   };
 }
 
-/** The rule of an op: built-in for the default domain, else one registered; undefined when there is none. */
+/** The rule of an op: built-in (default domain, com.microsoft), else one registered; undefined when there is none. */
 export function ruleFor(domain: string, opType: string): ChannelRule | undefined {
-  if (isDefaultDomain(domain) && Object.hasOwn(CHANNEL_RULES, opType)) return CHANNEL_RULES[opType];
-  return registered.get(keyOf(domain, opType));
+  return builtIn(domain, opType) ?? registered.get(keyOf(domain, opType));
 }
 
 /** The rule of a node (see ruleFor). */

@@ -76,7 +76,15 @@ function matmul(ctx: NodeContext): void {
     else ctx.block(labels, `${ctx.where}: batch axes of ${seen.length} and ${labels.length} meet`);
   };
   for (const [axis, labels] of aAxes ?? []) if (axis < ra - 2) meet(labels, axis + R - ra);
-  for (const [axis, labels] of bAxes ?? []) if (axis < rb - 2) meet(labels, axis + R - rb);
+  for (const [axis, labels] of bAxes ?? []) {
+    if (axis >= rb - 2) continue;
+    // Heads on a batch axis of both operands: attention scores (Q·Kᵀ) or their use (P·V). Query head h meets the
+    // key / value head at position h, which repeat_kv made KV head h // n_rep: one KV group is one unit.
+    const k = axis + R - rb;
+    const query = batch.get(k);
+    if (query && !ctx.st.heads.some((h) => h.labels === query)) ctx.st.heads.push({ node: ctx.node, labels: query });
+    meet(labels, k);
+  }
   for (const [k, labels] of batch) {
     for (const [v, r, axes] of [[a, ra, aAxes], [b, rb, bAxes]] as const) {
       const ax = k - (R - r);
@@ -107,4 +115,17 @@ function contract(ctx: NodeContext, aK: Labels | undefined, bK: Labels | undefin
 export const linearRules: ChannelRuleTable = {
   Gemm: rule('root of output features (constant B), consumer of input features; C sliced', gemm),
   MatMul: rule('constant [K,N] weight: root and consumer; two activations: batched contraction couples K', matmul),
+};
+
+/**
+ * com.microsoft.MatMulNBits: weights quantized to `bits` in blocks of `block_size` along the input features. Its
+ * output rows could be sliced exactly, but its input features cannot without requantizing: declined with the reason.
+ */
+function matMulNBits(ctx: NodeContext): void {
+  const bits = ctx.node.getInt('bits', 4);
+  ctx.declineAll(`${ctx.where}: int${bits} weights (blocks of ${ctx.node.getInt('block_size', 0)} input features) are not supported yet; pruning them needs requantization`);
+}
+
+export const microsoftLinearRules: ChannelRuleTable = {
+  MatMulNBits: rule('quantized weights: declined (not supported yet)', matMulNBits),
 };

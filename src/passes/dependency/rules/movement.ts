@@ -19,8 +19,8 @@ function transpose(ctx: NodeContext): void {
 
 /**
  * Reshape, Flatten, Squeeze, Unsqueeze: channels follow the flat index (see mapThroughReshape). A Reshape's shape
- * vector is rewritten from the output's new shape, so it must be expressible: symbolic dims become 0 (copy) where the
- * input has the same symbol at that index, and at most one other becomes -1.
+ * vector is rewritten from the output's new shape (a constant where it can be written as one, else only its entries
+ * on the pruned axes: see inputRewrite.ts).
  */
 function reshape(ctx: NodeContext): void {
   const axes = ctx.axes(0);
@@ -48,26 +48,8 @@ function reshape(ctx: NodeContext): void {
     }
     taken.set(mapped.axis, mapped.labels);
   }
-  if (ctx.op === 'Reshape' && taken.size) {
-    const why = reshapeVectorProblem(x, outShape, ctx.node.getInt('allowzero', 0) === 1);
-    if (why) {
-      for (const l of taken.values()) ctx.block(l, `${ctx.where}: ${why}`);
-      return;
-    }
-    ctx.edit({ kind: 'shapeInput', node: ctx.node, input: 1, mode: 'reshape' });
-  }
+  if (ctx.op === 'Reshape' && taken.size) ctx.edit({ kind: 'shapeInput', node: ctx.node, input: 1, mode: 'reshape' });
   for (const [b, labels] of taken) ctx.setOut(0, b, labels);
-}
-
-/** Why the Reshape's shape vector could not be written from its output shape, if it could not. */
-function reshapeVectorProblem(x: Value, outShape: readonly Dim[], allowzero: boolean): string | undefined {
-  let free = 0;
-  for (const [i, d] of outShape.entries()) {
-    if (typeof d === 'number') continue;
-    if (d !== null && !allowzero && x.shape![i] === d) continue;
-    free++;
-  }
-  return free > 1 ? 'more than one output dim is neither known nor copied from the input' : undefined;
 }
 
 /**
@@ -180,7 +162,9 @@ function concat(ctx: NodeContext): void {
     return;
   }
   const axis = normAxis(ctx.node.getInt('axis', 0), rank)!;
-  if (inputs.some((i) => ctx.axes(i)?.has(axis))) {
+  if (inputs.some((i) => ctx.axes(i)?.has(axis)) && rotatesHalves(ctx.node)) {
+    for (const i of inputs) ctx.declineAxis(i, axis, ROTARY_INSIDE_HEAD);
+  } else if (inputs.some((i) => ctx.axes(i)?.has(axis))) {
     const parts: Labels[] = [];
     for (const i of inputs) {
       const own = ctx.axes(i)?.get(axis);
@@ -218,6 +202,17 @@ function concat(ctx: NodeContext): void {
     for (const i of inputs) if (!ctx.axes(i)?.has(a)) ctx.slice(i, a, labels);
     ctx.setOut(0, a, labels);
   }
+}
+
+const ROTARY_INSIDE_HEAD = 'rotary embedding inside a head (rotate_half): pruning head_dim would have to drop matched '
+  + 'frequency pairs in Q and K and change the 1/√d scale; whole heads leave the rotary embedding untouched';
+
+/** rotate_half of a rotary embedding: Concat(Neg(Slice(x)), Slice(x)), both halves of one tensor. */
+function rotatesHalves(node: Node): boolean {
+  if (node.inputs.length !== 2) return false;
+  const [a, b] = node.inputs.map((v) => v?.producer());
+  const inner = a?.opType === 'Neg' ? a.input(0)?.producer() : undefined;
+  return !!inner && inner.opType === 'Slice' && b?.opType === 'Slice' && !!inner.input(0) && inner.input(0) === b.input(0);
 }
 
 /** Split: along a channel axis each output takes its segment and the sizes are rewritten; other axes pass. */
@@ -320,22 +315,25 @@ function gather(ctx: NodeContext): void {
   }
 }
 
-/** Expand: channel axes keep their size; when the shape vector names the channel count it is rewritten. */
+/**
+ * Expand: channel axes keep their size (the output's, as shape inference finds it, must equal the channel count:
+ * repeat_kv's `Expand([b, kv, 1, t, d] → [b, kv, n_rep, t, d])` with b and t symbolic); when the shape vector
+ * reaches a channel axis, its entry there is rewritten.
+ */
 function expand(ctx: NodeContext): void {
   const axes = ctx.axes(0);
   if (!axes) return;
   const rank = ctx.rank(ctx.input(0));
   const outRank = ctx.rank(ctx.output(0));
-  const sv = ctx.numbers(ctx.input(1));
-  if (rank === undefined || outRank === undefined || !sv) {
+  const length = ctx.shape(ctx.input(1))?.[0];
+  if (rank === undefined || outRank === undefined || typeof length !== 'number') {
     ctx.declineAll(`${ctx.where}: shapes not known at compile time`);
     return;
   }
   let rewrite = false;
   for (const [a, labels] of axes) {
     const k: number = a + outRank - rank;
-    const entry = k - (outRank - sv.length);
-    if (entry >= 0 && sv[entry] !== 1) rewrite = true;
+    if (k - (outRank - length) >= 0) rewrite = true;
     ctx.setOut(0, k, labels);
   }
   if (rewrite) ctx.edit({ kind: 'shapeInput', node: ctx.node, input: 1, mode: 'expand' });

@@ -43,6 +43,45 @@ function layerNorm(ctx: NodeContext): void {
   }
 }
 
+/**
+ * SkipLayerNormalization / SkipSimplifiedLayerNormalization (com.microsoft): LayerNorm / RMSNorm over the last axis of
+ * input + skip (+ bias), the sum also returned (output 3). Input and skip meet like a residual Add (an untraced,
+ * non-constant one declines the channels); gamma, beta and bias (`params`) are per channel; the statistics (outputs
+ * 1, 2) are per position, taken over the kept features.
+ */
+function skipNorm(params: readonly number[]) {
+  return (ctx: NodeContext): void => {
+    const rank = ctx.rank(ctx.input(0));
+    if (![0, 1].some((i) => ctx.axes(i))) return;
+    if (rank === undefined || [0, 1].some((i) => ctx.input(i) && ctx.rank(ctx.input(i)) === undefined)) {
+      ctx.declineAll(`${ctx.where}: rank unknown`);
+      return;
+    }
+    const meeting = new Map<number, Labels>();
+    for (const i of [0, 1]) {
+      const shift = rank - ctx.rank(ctx.input(i))!;
+      for (const [a, labels] of ctx.axes(i) ?? []) {
+        const seen = meeting.get(a + shift);
+        if (seen) ctx.unite(seen, labels);
+        else meeting.set(a + shift, ctx.use(labels));
+      }
+    }
+    for (const [k, labels] of meeting) {
+      for (const i of [0, 1]) {
+        const a = k - (rank - ctx.rank(ctx.input(i))!);
+        if (a < 0 || ctx.axes(i)?.has(a) || ctx.shape(ctx.input(i))![a] === 1) continue;
+        ctx.slice(i, a, labels);
+      }
+      if (k === rank - 1) {
+        for (const p of params) if (ctx.input(p)) ctx.slice(p, 0, labels);
+        for (const o of [0, 3]) ctx.setOut(o, k, labels);
+      } else {
+        for (const o of [0, 1, 2, 3]) ctx.setOut(o, k, labels);
+      }
+    }
+  };
+}
+
 /** Slices input `i` where it spans output axis `a` (right-aligned broadcasting), if it does. */
 function sliceAligned(ctx: NodeContext, i: number, a: number, rank: number, labels: Labels): void {
   const s = ctx.shape(ctx.input(i));
@@ -78,7 +117,7 @@ function groupNorm(ctx: NodeContext): void {
     else if (n === g) ctx.slice(i, 0, perGroup);
     else ctx.block(c, `${ctx.where}: input ${i} has neither ${c.length} nor ${g} entries`);
   }
-  ctx.edit({ kind: 'numGroups', node: ctx.node, labels: c, perGroup: per });
+  ctx.edit({ kind: 'countAttr', node: ctx.node, attr: 'num_groups', labels: c, perUnit: per });
   ctx.setOut(0, 1, c);
 }
 
@@ -116,15 +155,27 @@ function meanVarianceNorm(ctx: NodeContext): void {
   }
 }
 
+const LAYER_NORM = rule('scale and bias sliced along normalized channel axes; statistics over kept features', layerNorm);
+const RMS_NORM = rule('RMSNorm: scale sliced along normalized channel axes; statistics over kept features', layerNorm);
+
 const SOFTMAX = rule('normalizes along one axis: declined there, other channels pass', (c) => alongAxis(c, c.opset < 13 ? 1 : -1, c.opset < 13));
 
 export const normRules: ChannelRuleTable = {
   BatchNormalization: rule('per-channel scale, bias, mean, variance sliced', batchNorm),
   InstanceNormalization: rule('per-channel scale and bias sliced', instanceNorm),
-  LayerNormalization: rule('scale and bias sliced along normalized channel axes; statistics over kept features', layerNorm),
+  LayerNormalization: LAYER_NORM,
+  RMSNormalization: RMS_NORM,
+  // onnxruntime's contrib op, in the default domain where its model builder writes it.
+  SimplifiedLayerNormalization: RMS_NORM,
   GroupNormalization: rule('whole groups only: each group is one unit; num_groups shrinks', groupNorm),
   LpNormalization: rule('normalizes along its axis: declined there', (c) => alongAxis(c, -1, false)),
   MeanVarianceNormalization: rule('normalizes over its axes: declined there', meanVarianceNorm),
   LRN: rule('mixes neighbouring channels: declined', mixesChannels),
   ...table(['Softmax', 'LogSoftmax', 'Hardmax'], SOFTMAX),
+};
+
+/** onnxruntime's fused residual norms (com.microsoft). */
+export const microsoftNormRules: ChannelRuleTable = {
+  SkipLayerNormalization: rule('input + skip couple like a residual Add; gamma, beta, bias sliced; statistics over kept features', skipNorm([2, 3, 4])),
+  SkipSimplifiedLayerNormalization: rule('input + skip couple like a residual Add; gamma, bias sliced; RMS over kept features', skipNorm([2, 3])),
 };

@@ -1,5 +1,6 @@
+import { constantNumbers, constantSource } from '../../../ir/constants.js';
 import type { Node } from '../../../ir/node.js';
-import type { Value } from '../../../ir/value.js';
+import type { Use, Value } from '../../../ir/value.js';
 import type { NodeContext } from '../context.js';
 import { normAxis } from '../context.js';
 import { rule, table, type ChannelRuleTable } from './rule.js';
@@ -73,6 +74,54 @@ function isLayerNormStatistic(reduceNode: Node): boolean {
   return !!mean && mean.opType === 'ReduceMean' && mean.input(0) === sub.input(0) && centers(sub.input(0)!, mean.outputs[0]!);
 }
 
+/**
+ * Whether a ReduceMean is the statistic of an RMSNorm that TorchScript decomposed (Llama, Qwen2, T5):
+ * `ReduceMean(Pow(x, 2) | Mul(x, x))` whose result reaches x only through `Add(eps)`, `Sqrt`, `Div(1, ·)` or
+ * `Reciprocal`, ending in `Mul(x, ·)` or `Div(x, ·)` (Casts to float32 and back allowed anywhere, as fp16 exports
+ * have them). The mean of squares is then taken over the kept features, exactly what an RMSNorm of the pruned width
+ * computes.
+ */
+function isRmsNormStatistic(reduceNode: Node): boolean {
+  const square = reduceNode.input(0)?.producer();
+  if (!square) return false;
+  const x = square.input(0);
+  if (!x) return false;
+  if (square.opType === 'Pow' ? constantNumbers(square.input(1))?.[0] !== 2 : !(square.opType === 'Mul' && square.input(1) === x)) return false;
+  let cur: Value | null | undefined = reduceNode.outputs[0];
+  for (let step = 0; cur && step < 8; step++) {
+    const uses: readonly Use[] = cur.uses();
+    if (uses.length !== 1 || cur.isGraphOutput()) return false;
+    const { node, index }: Use = uses[0]!;
+    const other = node.input(1 - index);
+    const out: Value | undefined = node.outputs[0] ?? undefined;
+    switch (node.opType) {
+      case 'Cast': case 'Sqrt': case 'Reciprocal':
+        cur = out;
+        break;
+      case 'Add':
+        if (!constantSource(other)) return false;
+        cur = out;
+        break;
+      case 'Div':
+        if (index === 1 && other && sameData(other, x)) return true;
+        if (index !== 1 || !constantSource(other)) return false;
+        cur = out;
+        break;
+      case 'Mul':
+        return !!other && sameData(other, x);
+      default:
+        return false;
+    }
+  }
+  return false;
+}
+
+/** The same tensor up to a Cast (fp16 exports normalize a float32 copy). */
+function sameData(a: Value, b: Value): boolean {
+  const castOf = (v: Value) => (v.producer()?.opType === 'Cast' ? v.producer()!.input(0) : undefined);
+  return a === b || castOf(a) === b || castOf(b) === a || (!!castOf(a) && castOf(a) === castOf(b));
+}
+
 /** `mean` is used only by Sub(x, mean) nodes. */
 function centers(x: Value, mean: Value): boolean {
   const uses = mean.uses();
@@ -96,7 +145,8 @@ export const reduceRules: ChannelRuleTable = {
     'ReduceSum', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceL1', 'ReduceL2', 'ReduceLogSum', 'ReduceLogSumExp',
     'ReduceSumSquare',
   ], REDUCE),
-  ReduceMean: rule('channels pass unless reduced over; over the channels only as a decomposed LayerNorm\'s mean or variance', (c) => reduce(c, isLayerNormStatistic)),
+  ReduceMean: rule('channels pass unless reduced over; over the channels only as a decomposed LayerNorm\'s mean or variance or an RMSNorm\'s mean square',
+    (c) => reduce(c, (n) => isLayerNormStatistic(n) || isRmsNormStatistic(n))),
   ArgMax: ARG_REDUCE,
   ArgMin: ARG_REDUCE,
   TopK: rule('works along one axis: declined there', (c) => alongOneAxis(c, c.node.getInt('axis', -1))),
