@@ -1,10 +1,11 @@
-import { existsSync, writeFileSync, renameSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { fail } from '../../src/ir/errors.js';
 import { loadModel } from '../../src/ir/load.js';
-import { saveModel } from '../../src/ir/save.js';
+import type { Model } from '../../src/ir/model.js';
+import { sideFileOf, stageModel, StagedFiles } from '../../src/ir/save.js';
 import { centralityPrune, DEFAULT_PRUNE_OPTIONS, type CentralityPruneOptions, type PruneReport } from '../../src/passes/centralityPrune.js';
 import { loadLayerRatios } from '../../src/passes/policy/layerRatios.js';
 import { SCORING_METHODS } from '../../src/passes/scoring/index.js';
@@ -13,7 +14,11 @@ import { validateModels, type ValidationReport } from '../../src/runtime/validat
 import { toDatasetOptions } from '../dataOptions.js';
 import { formatTable, humanCount } from '../format/table.js';
 import { addFinetuneOptions, runFinetune, summary, type FinetuneCliOptions } from './finetune.js';
-import { parseInteger, parseNumberIn, refuseOverwritingInput, sameFile } from '../options.js';
+import { collectPattern, parseInteger, parseNumberIn } from '../options.js';
+import { checkOutputs, checkSources, type RunFile } from '../paths.js';
+
+/** Largest --round-to / --min-channels: no layer has more channels than this. */
+const MAX_CHANNELS = 2 ** 20;
 
 interface PruneCliOptions extends Omit<FinetuneCliOptions, 'data'> {
   data?: string;
@@ -55,12 +60,12 @@ export function registerPrune(program: Command): void {
     .option('--unweighted', 'every edge weighs 1 instead of S_ij')
     .addOption(new Option('--keep <which>', 'keep the most central channels (the paper) or the most peripheral (ablation)').choices(['central', 'peripheral']).default(D.keep))
     .addOption(new Option('--coupling <rule>', 'coupled groups: one graph over concatenated vectors, or the average of per-producer centralities').choices(['concat', 'average']).default(D.coupling))
-    .option('--layers <patterns...>', 'only prune groups whose producer node names match (glob or /regex/)')
-    .option('--exclude <patterns...>', 'never prune groups whose producer node names match (glob or /regex/)')
+    .option('--layers <patterns...>', 'only prune groups whose producer node names match (glob or /regex/)', collectPattern('--layers'))
+    .option('--exclude <patterns...>', 'never prune groups whose producer node names match (glob or /regex/)', collectPattern('--exclude'))
     .option('--layer-ratios <file.json>', 'per-layer ratios: {"pattern": ratio, ...} or {"default": r, "layers": {...}}')
     .option('--global', 'one ranking across all groups (scores normalised by their group mean) instead of p per group')
-    .option('--round-to <n>', 'keep a multiple of n channels per group (e.g. 8 for tensor cores)', parseInteger(1, '--round-to'), D.roundTo)
-    .option('--min-channels <n>', 'keep at least n channels per group', parseInteger(1, '--min-channels'), D.minChannels)
+    .option('--round-to <n>', 'keep a multiple of n channels per group (e.g. 8 for tensor cores)', parseInteger(1, '--round-to', MAX_CHANNELS), D.roundTo)
+    .option('--min-channels <n>', 'keep at least n channels per group', parseInteger(1, '--min-channels', MAX_CHANNELS), D.minChannels)
     .option('--target-macs <f>', 'choose the ratio so MACs fall to this fraction of the original', parseNumberIn(0.01, 1, '--target-macs'))
     .option('--target-params <f>', 'choose the ratio so params fall to this fraction of the original', parseNumberIn(0.01, 1, '--target-params'))
     .option('--report <file.json>', 'write a JSON report (groups with kept/removed indices, scores, convergence)')
@@ -71,11 +76,17 @@ export function registerPrune(program: Command): void {
   addFinetuneOptions(cmd, { dataRequired: false })
     .action(async (input: string, opts: PruneCliOptions) => {
       if (opts.finetune && !opts.data) fail('--finetune needs --data: the labelled samples to fine-tune on');
-      refuseOverwritingInput(input, opts.output);
-      if (opts.report && [input, opts.output].some((p) => sameFile(p, opts.report!))) fail('--report must name a file other than the input and output models');
-      // Checked before any work: a report that cannot be written would otherwise fail after the model was saved.
-      if (opts.report && !existsSync(dirname(resolve(opts.report)))) fail(`cannot write the report '${opts.report}': its folder does not exist`);
+      // Everything the run reads and writes is checked before any work: a run never fails after writing.
+      checkSources([dataSource(opts), labelsSource(opts), opts.layerRatios ? { path: opts.layerRatios, what: 'the --layer-ratios file' } : undefined]);
+      const reads = [{ path: input, what: 'the input model' }, ...[dataSource(opts), labelsSource(opts)].filter((r) => r !== undefined)];
+      const outputs = [
+        { path: opts.output, what: 'the output model' },
+        { path: sideFileOf(opts.output), what: 'the output\'s external data file' },
+        opts.report ? { path: opts.report, what: 'the report' } : undefined,
+      ];
+      checkOutputs(outputs, reads);
       const model = loadModel(input);
+      checkOutputs(outputs, [...reads, ...model.sourceFiles.map((path) => ({ path, what: 'an external data file of the input' }))]);
       const ratios = opts.layerRatios ? loadLayerRatios(opts.layerRatios) : undefined;
       const bar = progressBar(opts.quiet);
       let report: PruneReport;
@@ -94,33 +105,43 @@ export function registerPrune(program: Command): void {
         bar.stop();
       }
       const finetuned = opts.finetune && opts.data ? summary(await runFinetune(model, { ...opts, data: opts.data }, !opts.quiet)) : undefined;
-      saveModel(model, opts.output, { externalData: opts.externalData ? true : 'auto' });
-      if (!opts.quiet) process.stdout.write(summarize(report) + '\n');
+      // Validated from memory, before anything is written: a failure leaves no output behind.
+      const validation = opts.validate ? await validatePruned(input, model, opts) : undefined;
+      const files = new StagedFiles();
+      try {
+        stageModel(model, opts.output, { externalData: opts.externalData ? true : 'auto' }, files);
+        if (opts.report) {
+          const json = JSON.stringify({ input, output: opts.output, ...report, ...(finetuned ? { finetune: finetuned } : {}), ...(validation ? { validation } : {}) }, null, 2) + '\n';
+          files.run(opts.report, () => writeFileSync(files.temp(resolve(opts.report!)), json));
+        }
+        files.commit();
+      } finally {
+        files.abort();
+      }
+      if (!opts.quiet) {
+        process.stdout.write(summarize(report) + '\n');
+        if (validation) process.stdout.write(`\n${formatValidationReport(validation)}\n`);
+      }
       const t = report.target;
       if (t && !t.met) process.stderr.write(`onnx-cprune: warning: --target-${t.measure} ${t.fraction} is out of reach: pruning ${(100 * report.ratio).toFixed(0)}% of every group in scope leaves ${(100 * t.reached).toFixed(1)}% of the ${t.measure}\n`);
-      const validation = opts.validate ? await validatePruned(input, opts) : undefined;
-      if (opts.report) writeJsonAtomically(opts.report, { input, output: opts.output, ...report, ...(finetuned ? { finetune: finetuned } : {}), ...(validation ? { validation } : {}) });
     });
 }
 
-async function validatePruned(input: string, opts: PruneCliOptions): Promise<ValidationReport> {
-  const report = await validateModels(input, opts.output, {
-    ep: opts.ep, seed: opts.seed,
+function dataSource(opts: PruneCliOptions): RunFile | undefined {
+  return opts.data ? { path: opts.data, what: 'the --data source' } : undefined;
+}
+
+function labelsSource(opts: PruneCliOptions): RunFile | undefined {
+  return opts.labels ? { path: opts.labels, what: 'the --labels file' } : undefined;
+}
+
+async function validatePruned(input: string, pruned: Model, opts: PruneCliOptions): Promise<ValidationReport> {
+  const report = await validateModels(input, pruned, {
+    ep: opts.ep, seed: opts.seed, names: { pruned: opts.output },
     ...(opts.data ? { data: opts.data, dataOptions: { ...toDatasetOptions(opts, opts.seed), split: 'test' as const } } : {}),
   });
   if (report.notice) process.stderr.write(`onnx-cprune: ${report.notice}\n`);
-  if (!opts.quiet) process.stdout.write(`\n${formatValidationReport(report)}\n`);
   return report;
-}
-
-function writeJsonAtomically(path: string, value: unknown): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
-    renameSync(tmp, path);
-  } catch (e) {
-    fail(`cannot write the report '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
 }
 
 /** A progress bar on stderr while groups are scored, only on a terminal and only when there are several groups. */

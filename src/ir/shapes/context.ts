@@ -2,7 +2,7 @@ import { DataType } from '../dtype.js';
 import type { Node } from '../node.js';
 import type { Tensor } from '../tensor.js';
 import type { Dim, Shape, Value } from '../value.js';
-import { allKnown } from './dims.js';
+import { allKnown, normalizeAxes, normalizeAxis } from './dims.js';
 
 /** What a shape rule learns about one output of a node. */
 export interface OutputInfo {
@@ -17,7 +17,54 @@ export interface OutputInfo {
 
 /** A shape rule: one per ONNX op, named after it; returns what it knows about each output (undefined: nothing). */
 export type ShapeRule = (ctx: RuleContext) => (OutputInfo | undefined)[];
-export type RuleTable = Record<string, ShapeRule>;
+
+/** Attribute types, as AttributeProto.AttributeType names them. */
+export type AttrKind =
+  | 'float' | 'int' | 'string' | 'tensor' | 'graph' | 'sparse_tensor'
+  | 'floats' | 'ints' | 'strings' | 'tensors' | 'graphs' | 'sparse_tensors';
+
+/**
+ * What a node of an op may look like in some opset version. `inputTypes` are the inputs' types as the ONNX spec
+ * writes them: a type parameter (uppercase, as T or Tind: inputs sharing one have one element type) or an element
+ * type (float, int64, bool); the last one repeats for variadic ops. `inputs` and `outputs` are the fewest and most
+ * of each (omitted optional ones written as '' count; max Infinity for variadic ops). `attrs` gives the type of every
+ * attribute the op has ever taken (two types where an opset version changed it, as Cast's `to`).
+ */
+export interface OpSignature {
+  readonly inputTypes: readonly string[];
+  readonly inputs: readonly [number, number];
+  readonly outputs: readonly [number, number];
+  readonly attrs: Readonly<Record<string, AttrKind | readonly AttrKind[]>>;
+}
+
+/** Everything we know about one op: its signature and its shape rule, side by side. */
+export interface OpRule {
+  readonly signature: OpSignature;
+  readonly infer: ShapeRule;
+}
+export type RuleTable = Record<string, OpRule>;
+export type Attrs = OpSignature['attrs'];
+
+/**
+ * An op's rule from its inputs and outputs as the spec lists them ('T T T?': three inputs of one type, the last
+ * optional; 'T...': one or more; 'T int64?'), the union of those over opset versions; its attributes' types; and its
+ * shape rule.
+ */
+export function op(inputs: string, outputs: string, attrs: Attrs, infer: ShapeRule): OpRule {
+  const inputList = parseParameters(inputs);
+  return { signature: { inputTypes: inputList.types, inputs: inputList.range, outputs: parseParameters(outputs).range, attrs }, infer };
+}
+
+function parseParameters(list: string): { types: string[]; range: readonly [number, number] } {
+  const tokens = list.split(' ').filter((t) => t !== '');
+  const optional = tokens.findIndex((t) => t.endsWith('?'));
+  const variadic = tokens.some((t) => t.endsWith('...'));
+  const types = tokens.map((t) => t.replace(/\?$|\.\.\.$/, ''));
+  return { types, range: [optional < 0 ? tokens.length : optional, variadic ? Infinity : tokens.length] };
+}
+
+/** `consumed_inputs`, which opset 1 gave many ops and opset 6 removed. */
+export const LEGACY: Attrs = { consumed_inputs: 'ints' };
 
 /** Largest tensor whose contents we fold: shape vectors and scalars, never weights. */
 export const MAX_FOLD = 1024;
@@ -72,9 +119,39 @@ export function tensorContents(t: Tensor): Dim[] | undefined {
   return t.toNumbers();
 }
 
+/** Where a rule reports that a node contradicts itself or its operands (an invalid model). */
+export type ProblemSink = (message: string) => void;
+
 /** What a rule sees of its node: input shapes, types and folded contents, and the opset it runs under. */
 export class RuleContext {
-  constructor(readonly node: Node, readonly opset: number, private readonly folded: FoldedValues) {}
+  constructor(
+    readonly node: Node,
+    readonly opset: number,
+    private readonly folded: FoldedValues,
+    private readonly problems: ProblemSink = () => {},
+  ) {}
+
+  /**
+   * Reports that the node is invalid (an attribute out of range, operands that disagree). The rule still returns
+   * what it can; whether the report stops inference is the caller's choice (a model being loaded is refused).
+   */
+  invalid(message: string): void {
+    this.problems(message);
+  }
+
+  /** Axis `axis` of a rank-`rank` operand, reporting it as invalid when out of range. */
+  axis(axis: number, rank: number, what = 'axis'): number | undefined {
+    const a = normalizeAxis(axis, rank);
+    if (a === undefined) this.invalid(`${what} ${axis} is out of range for rank ${rank} (valid: ${-rank} to ${rank - 1})`);
+    return a;
+  }
+
+  /** Several axes, reporting any out of range or repeated. */
+  axes(axes: readonly number[], rank: number, what = 'axes'): number[] | undefined {
+    const a = normalizeAxes(axes, rank);
+    if (a === undefined) this.invalid(`${what} [${axes.join(', ')}] are out of range or repeated for rank ${rank}`);
+    return a;
+  }
 
   /** Whether optional input `i` is given. */
   has(i: number): boolean {

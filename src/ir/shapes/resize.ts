@@ -1,6 +1,6 @@
 import type { Dim, Shape } from '../value.js';
-import type { RuleContext, RuleTable } from './context.js';
-import { isKnown, normalizeAxes } from './dims.js';
+import { op, type RuleContext, type RuleTable } from './context.js';
+import { isKnown } from './dims.js';
 
 /** floor(dim · scale) in float32, as onnx and onnxruntime compute it. */
 function scaled(d: Dim, scale: number): Dim {
@@ -48,7 +48,7 @@ function resize(ctx: RuleContext) {
   if (!x) return [{ elemType }];
   const isUpsample = ctx.node.opType === 'Upsample';
   const axesAttr = ctx.opset >= 18 && !isUpsample ? ctx.ints('axes') : undefined;
-  const axes = axesAttr ? normalizeAxes(axesAttr, x.length) : x.map((_, i) => i);
+  const axes = axesAttr ? ctx.axes(axesAttr, x.length) : x.map((_, i) => i);
   const unknown = x.map((d, i) => (!axes || axes.includes(i) ? null : d));
   if (!axes) return [{ elemType, shape: unknown }];
   const sizes = isUpsample ? undefined : optionalInput(ctx, 3);
@@ -61,4 +61,10 @@ function resize(ctx: RuleContext) {
   return [{ elemType, shape: unknown }];
 }
 
-export const resizeRules: RuleTable = { Resize: resize, Upsample: resize };
+export const resizeRules: RuleTable = {
+  Resize: op('T1 T2? float? int64?', 'T1', {
+    mode: 'string', coordinate_transformation_mode: 'string', cubic_coeff_a: 'float', exclude_outside: 'int', extrapolation_value: 'float',
+    nearest_mode: 'string', antialias: 'int', axes: 'ints', keep_aspect_ratio_policy: 'string',
+  }, resize),
+  Upsample: op('T float?', 'T', { mode: 'string', scales: 'floats', height_scale: 'float', width_scale: 'float' }, resize),
+};

@@ -1,4 +1,4 @@
-import type { RuleTable, ShapeRule } from './context.js';
+import type { OpRule, OpSignature, RuleTable, ShapeRule } from './context.js';
 import { constantRules } from './constantFolding.js';
 import { convRules } from './conv.js';
 import { elementwiseRules } from './elementwise.js';
@@ -14,8 +14,8 @@ import { reduceRules } from './reduce.js';
 import { resizeRules } from './resize.js';
 import { samplingRules } from './sampling.js';
 
-/** The shape rule of every ONNX (default domain) op we infer, by op type. */
-export const SHAPE_RULES: Readonly<RuleTable> = Object.freeze({
+/** The signature and shape rule of every ONNX (default domain) op we know, by op type. */
+export const OP_RULES: Readonly<RuleTable> = Object.freeze({
   ...elementwiseRules,
   ...constantRules,
   ...convRules,
@@ -32,7 +32,16 @@ export const SHAPE_RULES: Readonly<RuleTable> = Object.freeze({
   ...lossRules,
 });
 
-/** The rule for a default-domain op type, or undefined when we have none (never an Object.prototype member). */
+function ruleFor(opType: string): OpRule | undefined {
+  return Object.hasOwn(OP_RULES, opType) ? OP_RULES[opType] : undefined;
+}
+
+/** The shape rule for a default-domain op type, or undefined when we have none (never an Object.prototype member). */
 export function shapeRuleFor(opType: string): ShapeRule | undefined {
-  return Object.hasOwn(SHAPE_RULES, opType) ? SHAPE_RULES[opType] : undefined;
+  return ruleFor(opType)?.infer;
+}
+
+/** What a default-domain node of this op type may look like, or undefined for ops we do not know. */
+export function signatureFor(opType: string): OpSignature | undefined {
+  return ruleFor(opType)?.signature;
 }
