@@ -87,6 +87,7 @@ export async function validateModels(original: Model | string, pruned: Model | s
     if (fixed !== undefined) notes.push(`the model has a fixed batch size of ${fixed}: every run uses batches of ${fixed}`);
     const runBatch = fixed ?? batch;
     const feeder = await makeFeeder(specs, opts, Math.max(runBatch, 1));
+    if (specs.length === 0) notes.push('the model takes no inputs (every graph input has an initializer as its default): one run is compared');
 
     const { outputs, accuracy } = await compareOutputs(a.session, b.session, feeder, runBatch, fixed !== undefined);
     if (feeder.labels && !accuracy) notes.push('labelled data, but no [batch, classes] output covering every label: accuracy not computed');
@@ -194,7 +195,7 @@ function dataFeeder(spec: InputSpec, ds: Dataset): Feeder {
 
 /**
  * Random samples for every input; sample i is the same whatever batch it lands in. A model whose every input has an
- * initializer (its default, allowed since IR 4) takes no feeds: each sample is then the same run.
+ * initializer (its default, allowed since IR 4, so onnxruntime does not ask for it) takes no feeds: it has one run.
  */
 function randomFeeder(specs: InputSpec[], samples: number, seed: number, batch: number): Feeder {
   if (!(Number.isInteger(samples) && samples > 0 && samples <= MAX_RANDOM_SAMPLES))
@@ -202,7 +203,7 @@ function randomFeeder(specs: InputSpec[], samples: number, seed: number, batch: 
   const one = specs.map((s) => concreteDims(s, 1));
   for (const [k, spec] of specs.entries()) checkBatchSize(spec, one[k]!.slice(1), batch);
   return {
-    samples,
+    samples: specs.length === 0 ? 1 : samples,
     sampleShape: one[0]?.slice(1) ?? [],
     batch(start, rows, size) {
       const ids = Array.from({ length: size }, (_, r) => start + (r % rows));

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -104,4 +104,18 @@ function runWorker(root: string, first: number, count: number, o: CampaignOption
       resolve(next);
     });
   });
+}
+
+/**
+ * The CLI as a separate process (node dist/cli/main.js), for the sample of cases run exactly as users run them; its
+ * stderr is passed on through process.stderr, where runCase captures it. A run past `hangMs` is killed.
+ */
+export function spawnedCli(hangMs: number): (argv: string[]) => Promise<number> {
+  const cli = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+  return async (argv) => {
+    const r = spawnSync(process.execPath, [cli, ...argv.slice(2)], { encoding: 'utf8', timeout: hangMs });
+    process.stderr.write(r.stderr ?? '');
+    if (r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') process.stderr.write(`\nkilled after ${hangMs} ms (hang)\n`);
+    return r.status ?? -1;
+  };
 }

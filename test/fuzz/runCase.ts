@@ -86,19 +86,23 @@ function snapshot(dir: string): Map<string, string> {
 }
 
 /** Runs `f` with the process's stdout and stderr writes captured (the CLI's own output, not native logs). */
-async function capture(f: () => Promise<number>): Promise<{ code: number; stderr: string }> {
+export async function capture(f: () => Promise<number>): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = process.stdout.write;
   const err = process.stderr.write;
   let stderr = '';
-  process.stdout.write = (() => true) as typeof process.stdout.write;
+  let stdout = '';
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    stdout += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
+    return true;
+  }) as typeof process.stdout.write;
   process.stderr.write = ((chunk: string | Uint8Array) => {
     stderr += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
     return true;
   }) as typeof process.stderr.write;
   try {
-    return { code: await f(), stderr };
+    return { code: await f(), stdout, stderr };
   } catch (e) {
-    return { code: -1, stderr: `${stderr}escaped main(): ${(e as Error)?.stack ?? String(e)}` };
+    return { code: -1, stdout, stderr: `${stderr}escaped main(): ${(e as Error)?.stack ?? String(e)}` };
   } finally {
     process.stdout.write = out;
     process.stderr.write = err;

@@ -207,6 +207,7 @@ export const constantRules: RuleTable = {
   }),
 
   ConstantOfShape: op('int64', 'T', { value: 'tensor' }, (ctx) => {
+    ctx.operandRank(0, 1, 1, 'the shape');
     const fill = ctx.node.getTensor('value');
     const elemType = fill?.dataType ?? DataType.FLOAT;
     const dims = ctx.value(0);
@@ -220,6 +221,7 @@ export const constantRules: RuleTable = {
   }),
 
   Range: op('T T T', 'T', {}, (ctx) => {
+    for (const [i, what] of [[0, 'start'], [1, 'limit'], [2, 'delta']] as const) ctx.operandRank(i, 0, 0, what);
     const [start, limit, delta] = [ctx.numbers(0)?.[0], ctx.numbers(1)?.[0], ctx.numbers(2)?.[0]];
     if (start === undefined || limit === undefined || delta === undefined || delta === 0)
       return [{ elemType: ctx.type(0), shape: [null] }];

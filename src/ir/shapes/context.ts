@@ -139,6 +139,16 @@ export class RuleContext {
     this.problems(message);
   }
 
+  /**
+   * Reports input `i` when it is given, its rank is known and lies outside [min, max]: shape vectors are 1-D
+   * (Reshape's shape, Pad's pads), Range's bounds and Clip's limits scalars.
+   */
+  operandRank(i: number, min: number, max: number, what: string): void {
+    const r = this.has(i) ? this.rank(i) : undefined;
+    if (r !== undefined && (r < min || r > max))
+      this.invalid(`${what} (input ${i}) has rank ${r} but must be ${min === max ? (min === 0 ? 'a scalar' : `of rank ${min}`) : `of rank ${min} to ${max}`}`);
+  }
+
   /** Axis `axis` of a rank-`rank` operand, reporting it as invalid when out of range. */
   axis(axis: number, rank: number, what = 'axis'): number | undefined {
     const a = normalizeAxis(axis, rank);

@@ -70,7 +70,11 @@ function table(entries: Record<string, Attrs>, make: (attrs: Attrs) => OpRule): 
 
 export const elementwiseRules: RuleTable = {
   ...table(SAME_AS_INPUT, (attrs) => op('T', 'T', attrs, attrs === AXIS ? alongAxis : sameAsInput)),
-  Clip: op('T T? T?', 'T', { min: 'float', max: 'float', ...LEGACY }, sameAsInput),
+  Clip: op('T T? T?', 'T', { min: 'float', max: 'float', ...LEGACY }, (ctx) => {
+    ctx.operandRank(1, 0, 0, 'min');
+    ctx.operandRank(2, 0, 0, 'max');
+    return sameAsInput(ctx);
+  }),
   CumSum: op('T T2', 'T', { exclusive: 'int', reverse: 'int' }, sameAsInput),
   ReverseSequence: op('T int64', 'T', { batch_axis: 'int', time_axis: 'int' }, sameAsInput),
   Trilu: op('T int64?', 'T', { upper: 'int' }, sameAsInput),

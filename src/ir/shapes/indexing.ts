@@ -32,6 +32,7 @@ function slice(ctx: RuleContext) {
   const x = ctx.shape(0);
   if (!x) return [{ elemType }];
   const legacy = ctx.opset < 10;
+  if (!legacy) for (const [i, what] of [[1, 'starts'], [2, 'ends'], [3, 'axes'], [4, 'steps']] as const) ctx.operandRank(i, 1, 1, what);
   const starts = legacy ? ctx.ints('starts') : ctx.numbers(1);
   const ends = legacy ? ctx.ints('ends') : ctx.numbers(2);
   const axesArg = legacy ? ctx.ints('axes') : ctx.has(3) ? ctx.numbers(3) ?? null : undefined;
@@ -94,6 +95,7 @@ function split(ctx: RuleContext) {
   const axis = x ? ctx.axis(ctx.int('axis', 0), x.length) : undefined;
   if (!x || axis === undefined) return new Array<OutputInfo>(count).fill({ elemType });
   const sizesArg = ctx.intsArg('split', 1, 13);
+  if (ctx.opset >= 13) ctx.operandRank(1, 1, 1, 'split');
   const d = x[axis]!;
   if (sizesArg && (sizesArg.some((n) => n < 0) || (isKnown(d) && sizesArg.reduce((a, b) => a + b, 0) !== d)))
     ctx.invalid(`split sizes [${sizesArg.join(', ')}] do not add up to the ${d} entries of axis ${axis}`);
@@ -150,6 +152,10 @@ function pad(ctx: RuleContext) {
   const elemType = ctx.type(0);
   const x = ctx.shape(0);
   if (!x) return [{ elemType }];
+  if (ctx.opset >= 11) {
+    ctx.operandRank(1, 1, 1, 'pads');
+    ctx.operandRank(3, 1, 1, 'axes');
+  }
   const pads = ctx.opset < 11 ? ctx.ints(ctx.opset < 2 ? 'paddings' : 'pads') : ctx.numbers(1);
   const axesArg = ctx.opset >= 18 && ctx.has(3) ? ctx.numbers(3) ?? null : undefined;
   const axes = axesArg === undefined ? x.map((_, i) => i) : axesArg === null ? undefined : normalizeAxes(axesArg, x.length);

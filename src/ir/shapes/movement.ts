@@ -75,6 +75,7 @@ function blockSize(ctx: RuleContext, x: Shape | undefined): number | undefined {
 export const movementRules: RuleTable = {
   Reshape: op('T int64?', 'T', { shape: 'ints', allowzero: 'int', ...LEGACY }, (ctx) => {
     const elemType = ctx.type(0);
+    if (ctx.opset >= 5) ctx.operandRank(1, 1, 1, 'the shape');
     const target = ctx.opset < 5 ? ctx.ints('shape') : ctx.value(1);
     if (!target) {
       const len = ctx.shape(1)?.[0];
@@ -113,6 +114,7 @@ export const movementRules: RuleTable = {
     const elemType = ctx.type(0);
     const x = ctx.shape(0);
     const axesArg = ctx.intsArg('axes', 1, 13);
+    ctx.operandRank(1, 0, 1, 'axes');
     if (!x || axesArg === null) return [{ elemType }];
     const axes = axesArg === undefined ? (x.every(isKnown) ? x.flatMap((d, i) => (d === 1 ? [i] : [])) : undefined) : ctx.axes(axesArg, x.length);
     if (!axes) return [{ elemType }];
@@ -126,6 +128,7 @@ export const movementRules: RuleTable = {
     const elemType = ctx.type(0);
     const x = ctx.shape(0);
     const axesArg = ctx.intsArg('axes', 1, 13);
+    ctx.operandRank(1, 0, 1, 'axes');
     if (!x || !axesArg) return [{ elemType }];
     const rank = x.length + axesArg.length;
     const axes = ctx.axes(axesArg, rank);
@@ -138,6 +141,7 @@ export const movementRules: RuleTable = {
 
   Expand: op('T int64', 'T', {}, (ctx) => {
     const elemType = ctx.type(0);
+    ctx.operandRank(1, 1, 1, 'the shape');
     const len = ctx.shape(1)?.[0];
     const target = ctx.value(1) ?? (isKnown(len) ? new Array<Dim>(len).fill(null) : undefined);
     if (target?.some((d) => isKnown(d) && d < 0)) ctx.invalid(`the target shape [${target.join(', ')}] has a negative dimension`);
@@ -146,6 +150,7 @@ export const movementRules: RuleTable = {
 
   Tile: op('T T1 T2?', 'T', {}, (ctx) => {
     const x = ctx.shape(0);
+    if (ctx.opset >= 6) ctx.operandRank(1, 1, 1, 'repeats');
     const repeats = ctx.value(1);
     if (x && repeats && repeats.length !== x.length) ctx.invalid(`repeats [${repeats.join(', ')}] should have one entry per axis of the rank-${x.length} input`);
     if (repeats?.some((r) => isKnown(r) && r < 0)) ctx.invalid(`repeats [${repeats.join(', ')}] must not be negative`);
@@ -177,6 +182,7 @@ export const movementRules: RuleTable = {
 
   OneHot: op('T1 T2 T3', 'T3', { axis: 'int' }, (ctx) => {
     const indices = ctx.shape(0);
+    ctx.operandRank(1, 0, 1, 'depth');
     const depth = ctx.value(1)?.[0];
     if (!indices) return [{ elemType: ctx.type(2) }];
     const axis = ctx.axis(ctx.int('axis', -1), indices.length + 1);

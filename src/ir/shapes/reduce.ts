@@ -29,6 +29,7 @@ const reduce: ShapeRule = (ctx) => {
   const x = ctx.shape(0);
   const keepdims = ctx.int('keepdims', 1) === 1;
   const axesArg = ctx.intsArg('axes', 1, ctx.node.opType === 'ReduceSum' ? 13 : 18);
+  ctx.operandRank(1, 1, 1, 'axes');
   if (!x) return [{ elemType }];
   if (axesArg === null) return [{ elemType, shape: keepdims ? x.map(() => null) : undefined }];
   if (axesArg === undefined && ctx.int('noop_with_empty_axes', 0) === 1) return [{ elemType, shape: x, value: ctx.value(0) }];
@@ -50,6 +51,7 @@ const argReduce: ShapeRule = (ctx) => {
 function topK(ctx: RuleContext) {
   const x = ctx.shape(0);
   const axis = x ? ctx.axis(ctx.int('axis', -1), x.length) : undefined;
+  ctx.operandRank(1, 0, 1, 'K');
   const k: Dim = ctx.opset >= 10 ? ctx.value(1)?.[0] ?? null : ctx.int('k', -1);
   const shape = x && axis !== undefined ? x.map((d, i) => (i === axis ? k : d)) : undefined;
   return [{ elemType: ctx.type(0), shape }, { elemType: DataType.INT64, shape }];

@@ -47,6 +47,7 @@ function resize(ctx: RuleContext) {
   const x = ctx.shape(0);
   if (!x) return [{ elemType }];
   const isUpsample = ctx.node.opType === 'Upsample';
+  for (let i = 1; i < ctx.node.inputs.length; i++) ctx.operandRank(i, 1, 1, ['', isUpsample ? 'scales' : ctx.opset < 11 ? 'scales' : 'roi', 'scales', 'sizes'][i]!);
   const axesAttr = ctx.opset >= 18 && !isUpsample ? ctx.ints('axes') : undefined;
   const axes = axesAttr ? ctx.axes(axesAttr, x.length) : x.map((_, i) => i);
   const unknown = x.map((d, i) => (!axes || axes.includes(i) ? null : d));
