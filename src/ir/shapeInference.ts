@@ -1,4 +1,4 @@
-import { DataType, dataTypeName } from './dtype.js';
+import { dataTypeName } from './dtype.js';
 import { fail } from './errors.js';
 import { dependencyOrder, type Graph } from './graph.js';
 import type { Model } from './model.js';
@@ -88,23 +88,22 @@ export function inferShapes(model: Model, opts: ShapeInferenceOptions = {}): Sha
 
 /**
  * Operands bound to one type parameter must share an element type (Conv's X, W and B; Add's A and B), and an
- * operand the spec gives a fixed type (Reshape's shape: int64) must have it, as onnxruntime requires.
+ * operand the spec limits to some types must have one of them (Reshape's shape: int64; Gather's indices: int32 or
+ * int64), as onnxruntime requires.
  */
 function checkOperandTypes(node: Node, sig: OpSignature, report: (message: string) => void): void {
   const bound = new Map<string, { type: number; input: number }>();
   const types = sig.inputTypes;
   node.inputs.forEach((v, i) => {
-    const param = types[Math.min(i, types.length - 1)];
-    if (!v || v.elemType === undefined || param === undefined) return;
-    if (!/^[A-Z]/.test(param)) {
-      const want = DataType[param.toUpperCase() as keyof typeof DataType];
-      if (want !== undefined && v.elemType !== want) report(`input ${i} '${v.name}' is ${dataTypeName(v.elemType)} but must be ${param}`);
-      return;
-    }
-    const first = bound.get(param);
-    if (!first) bound.set(param, { type: v.elemType, input: i });
+    const t = types[Math.min(i, types.length - 1)];
+    if (!v || v.elemType === undefined || t === undefined) return;
+    if (t.allowed && !t.allowed.includes(v.elemType))
+      report(`input ${i} '${v.name}' is ${dataTypeName(v.elemType)} but must be ${t.allowed.map(dataTypeName).join(' or ')}`);
+    if (!t.param) return;
+    const first = bound.get(t.param);
+    if (!first) bound.set(t.param, { type: v.elemType, input: i });
     else if (first.type !== v.elemType)
-      report(`inputs ${first.input} and ${i} ('${v.name}') must have one element type (${param}) but are ${dataTypeName(first.type)} and ${dataTypeName(v.elemType)}`);
+      report(`inputs ${first.input} and ${i} ('${v.name}') must have one element type (${t.param}) but are ${dataTypeName(first.type)} and ${dataTypeName(v.elemType)}`);
   });
 }
 

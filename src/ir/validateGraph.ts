@@ -48,7 +48,11 @@ function checkGraph(g: Graph, domains: ReadonlySet<string>, ir: number): void {
   for (const v of g.inputs) {
     if (inputs.has(v)) fail(`graph '${g.name}' lists the input '${v.name}' twice`);
     inputs.add(v);
-    checkDeclared(v, g.inputProtos.get(v), 'graph input');
+    const proto = g.inputProtos.get(v);
+    // The main graph's inputs are what callers feed: they must say what (subgraph inputs may leave it to the op).
+    if (!g.parent && (proto?.type?.value.case === undefined || (proto.type.value.case === 'tensorType' && proto.type.value.value.elemType === 0)))
+      fail(`graph input '${v.name}' declares no ${proto?.type?.value.case ? 'element ' : ''}type`);
+    checkDeclared(v, proto, 'graph input');
     if (v.initializer) checkInitializerInput(v, g.inputProtos.get(v));
   }
   for (const v of g.valueInfo) checkDeclared(v, v.infoProto, 'value_info entry');

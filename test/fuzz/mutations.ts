@@ -364,6 +364,11 @@ const GRAPH_MUTATORS: Record<string, Mutator> = {
     const dims = d.proto.graph!.input[0] && shapeDims(d.proto.graph!.input[0]);
     if (dims?.length) dims[d.rng.int(dims.length)] = dimValue(pick(d.rng, [-5n, 2n ** 40n, 2n ** 62n, 0n, 3n, 1000n]));
   },
+  'graph input type': (d) => {
+    const t = d.proto.graph!.input[0]?.type;
+    if (t?.value.case === 'tensorType') t.value.value.elemType = pick(d.rng, [DataType.INT64, DataType.DOUBLE, DataType.FLOAT16, DataType.STRING, DataType.BOOL, 0, 99]);
+  },
+  'duplicate graph input': (d) => { const g = d.proto.graph!; if (g.input[0]) g.input.push(g.input[0]); },
   'initializer overrides the graph input': (d) => {
     const g = d.proto.graph!;
     const input = g.input[0];

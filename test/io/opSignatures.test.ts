@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { DataType } from '../../src/ir/dtype.js';
 import { OP_RULES } from '../../src/ir/shapes/rules.js';
 import { pythonHas, SYSTEM_PYTHON } from './python.js';
 
@@ -66,8 +67,9 @@ describe.skipIf(!pythonHas('onnx'))('op signatures agree with the ONNX spec (pyt
     expect(sig.outputs, `${op} outputs`).toEqual([Math.min(...versions.map((v) => v.minOutputs)), max('maxOutputs')]);
   });
 
-  it.each(known)('%s: operand types bound no tighter than any version binds them', (op) => {
+  it.each(known)('%s: operand types bound and limited no tighter than any version', (op) => {
     const types = OP_RULES[op]!.signature.inputTypes;
+    const name = (t: string): number | undefined => DataType[t.replace(/^tensor\((.*)\)$/, '$1').toUpperCase() as keyof typeof DataType];
     for (const v of schemas[op]!) {
       const at = (i: number): string | undefined => v.inputs[Math.min(i, v.inputs.length - 1)]?.[0];
       const count = Math.max(types.length, v.inputs.length);
@@ -75,15 +77,14 @@ describe.skipIf(!pythonHas('onnx'))('op signatures agree with the ONNX spec (pyt
         const ours = types[Math.min(i, types.length - 1)]!;
         const theirs = at(i);
         if (theirs === undefined || i >= v.maxInputs) continue;
-        if (!/^[A-Z]/.test(ours)) {
-          // A fixed type: the spec fixes the same one, or its parameter allows only that one.
-          const allowed = v.constraints[theirs] ?? [theirs];
-          expect(allowed, `${op}-${v.version} input ${i}`).toEqual([`tensor(${ours})`]);
-          continue;
+        if (ours.allowed) {
+          // Every type the spec allows here, we allow.
+          const allowed = (v.constraints[theirs] ?? [theirs]).map(name);
+          expect(allowed.filter((t) => !ours.allowed!.includes(t!)), `${op}-${v.version} input ${i}: types the spec allows that we refuse`).toEqual([]);
         }
         for (let j = 0; j < i; j++) {
-          if (types[Math.min(j, types.length - 1)] !== ours || at(j) === undefined) continue;
-          expect(at(j), `${op}-${v.version}: inputs ${j} and ${i} share ${ours} in our signature`).toBe(theirs);
+          if (!ours.param || types[Math.min(j, types.length - 1)]!.param !== ours.param || at(j) === undefined) continue;
+          expect(at(j), `${op}-${v.version}: inputs ${j} and ${i} share ${ours.param} in our signature`).toBe(theirs);
         }
       }
     }

@@ -24,14 +24,21 @@ export type AttrKind =
   | 'floats' | 'ints' | 'strings' | 'tensors' | 'graphs' | 'sparse_tensors';
 
 /**
- * What a node of an op may look like in some opset version. `inputTypes` are the inputs' types as the ONNX spec
- * writes them: a type parameter (uppercase, as T or Tind: inputs sharing one have one element type) or an element
- * type (float, int64, bool); the last one repeats for variadic ops. `inputs` and `outputs` are the fewest and most
- * of each (omitted optional ones written as '' count; max Infinity for variadic ops). `attrs` gives the type of every
- * attribute the op has ever taken (two types where an opset version changed it, as Cast's `to`).
+ * What a node of an op may look like in some opset version. `inputTypes` gives each input's type as the ONNX spec
+ * does (the last one repeats for variadic ops): a type parameter that inputs sharing it must agree on, and the
+ * element types allowed (none listed: any). `inputs` and `outputs` are the fewest and most of each (omitted
+ * optional ones written as '' count; max Infinity for variadic ops). `attrs` gives the type of every attribute the
+ * op has ever taken (two types where an opset version changed it, as Cast's `to`).
  */
+export interface OperandType {
+  /** The type parameter (T, Tind); undefined for an input of a fixed type. */
+  readonly param?: string;
+  /** The element types it may have (TensorProto.DataType); undefined: any. */
+  readonly allowed?: readonly number[];
+}
+
 export interface OpSignature {
-  readonly inputTypes: readonly string[];
+  readonly inputTypes: readonly OperandType[];
   readonly inputs: readonly [number, number];
   readonly outputs: readonly [number, number];
   readonly attrs: Readonly<Record<string, AttrKind | readonly AttrKind[]>>;
@@ -46,21 +53,34 @@ export type RuleTable = Record<string, OpRule>;
 export type Attrs = OpSignature['attrs'];
 
 /**
- * An op's rule from its inputs and outputs as the spec lists them ('T T T?': three inputs of one type, the last
- * optional; 'T...': one or more; 'T int64?'), the union of those over opset versions; its attributes' types; and its
- * shape rule.
+ * An op's rule from its inputs and outputs as the spec lists them, the union over opset versions: 'T T T?' (three
+ * inputs of one type, the last optional), 'T...' (one or more), 'T int64?' (the second of a fixed type),
+ * 'T Tind=int32|int64' (a parameter allowed only those types; stated at its first use). Then its attributes' types
+ * and its shape rule.
  */
 export function op(inputs: string, outputs: string, attrs: Attrs, infer: ShapeRule): OpRule {
   const inputList = parseParameters(inputs);
   return { signature: { inputTypes: inputList.types, inputs: inputList.range, outputs: parseParameters(outputs).range, attrs }, infer };
 }
 
-function parseParameters(list: string): { types: string[]; range: readonly [number, number] } {
+function parseParameters(list: string): { types: OperandType[]; range: readonly [number, number] } {
   const tokens = list.split(' ').filter((t) => t !== '');
   const optional = tokens.findIndex((t) => t.endsWith('?'));
   const variadic = tokens.some((t) => t.endsWith('...'));
-  const types = tokens.map((t) => t.replace(/\?$|\.\.\.$/, ''));
-  return { types, range: [optional < 0 ? tokens.length : optional, variadic ? Infinity : tokens.length] };
+  const sets = new Map<string, number[]>();
+  const types = tokens.map((token): OperandType => {
+    const t = token.replace(/\?$|\.\.\.$/, '');
+    const [name, set] = /^[A-Z]/.test(t) ? t.split('=') as [string, string | undefined] : [undefined, t];
+    if (set !== undefined) {
+      const allowed = set.split('|').map((x) => DataType[x.toUpperCase() as keyof typeof DataType]);
+      if (allowed.some((x) => x === undefined)) throw new Error(`op signature '${list}': unknown type in '${set}'`);
+      if (!name) return { allowed };
+      sets.set(name, allowed);
+    }
+    return { param: name! };
+  });
+  // A parameter's allowed types are stated once and hold wherever it appears.
+  return { types: types.map((t) => (t.param && sets.has(t.param) ? { ...t, allowed: sets.get(t.param)! } : t)), range: [optional < 0 ? tokens.length : optional, variadic ? Infinity : tokens.length] };
 }
 
 /** `consumed_inputs`, which opset 1 gave many ops and opset 6 removed. */

@@ -75,7 +75,7 @@ export const elementwiseRules: RuleTable = {
     ctx.operandRank(2, 0, 0, 'max');
     return sameAsInput(ctx);
   }),
-  CumSum: op('T T2', 'T', { exclusive: 'int', reverse: 'int' }, sameAsInput),
+  CumSum: op('T T2=int32|int64', 'T', { exclusive: 'int', reverse: 'int' }, sameAsInput),
   ReverseSequence: op('T int64', 'T', { batch_axis: 'int', time_axis: 'int' }, sameAsInput),
   Trilu: op('T int64?', 'T', { upper: 'int' }, sameAsInput),
   ...table(BROADCAST_SAME_TYPE, (attrs) => op('T T', 'T', attrs, broadcasting(false, Object.hasOwn(attrs, 'broadcast')))),

@@ -178,16 +178,16 @@ function alongAxis(like: number): ShapeRule {
 }
 
 export const indexingRules: RuleTable = {
-  Slice: op('T Tind? Tind? Tind? Tind?', 'T', { starts: 'ints', ends: 'ints', axes: 'ints' }, slice),
+  Slice: op('T Tind=int32|int64? Tind? Tind? Tind?', 'T', { starts: 'ints', ends: 'ints', axes: 'ints' }, slice),
   Concat: op('T...', 'T', { axis: 'int' }, concat),
   Split: op('T T1?', 'T...', { axis: 'int', split: 'ints', num_outputs: 'int' }, split),
-  Gather: op('T Tind', 'T', { axis: 'int' }, gather),
-  GatherElements: op('T Tind', 'T', { axis: 'int' }, alongAxis(1)),
+  Gather: op('T Tind=int32|int64', 'T', { axis: 'int' }, gather),
+  GatherElements: op('T Tind=int32|int64', 'T', { axis: 'int' }, alongAxis(1)),
   GatherND: op('T int64', 'T', { batch_dims: 'int' }, gatherND),
-  Scatter: op('T Tind T', 'T', { axis: 'int' }, alongAxis(0)),
-  ScatterElements: op('T Tind T', 'T', { axis: 'int', reduction: 'string' }, alongAxis(0)),
+  Scatter: op('T Tind=int32|int64 T', 'T', { axis: 'int' }, alongAxis(0)),
+  ScatterElements: op('T Tind=int32|int64 T', 'T', { axis: 'int', reduction: 'string' }, alongAxis(0)),
   ScatterND: op('T int64 T', 'T', { reduction: 'string' }, likeData),
-  Pad: op('T int64? T? Tind?', 'T', { mode: 'string', pads: 'ints', paddings: 'ints', value: 'float' }, pad),
+  Pad: op('T int64? T? Tind=int32|int64?', 'T', { mode: 'string', pads: 'ints', paddings: 'ints', value: 'float' }, pad),
   NonZero: op('T', 'int64', {}, (ctx) => [{ elemType: DataType.INT64, shape: [ctx.rank(0) ?? null, null] }]),
   NonMaxSuppression: op('float float int64? float? float?', 'int64', { center_point_box: 'int' }, () => [{ elemType: DataType.INT64, shape: [null, 3] }]),
   /** Data-dependent sizes: Y (flattened unless an axis is given), indices, inverse_indices, counts. */

@@ -8,7 +8,7 @@ function lossShape(ctx: RuleContext) {
 const LOSS_ATTRS: Attrs = { ignore_index: 'int', reduction: 'string' };
 
 export const lossRules: RuleTable = {
-  NegativeLogLikelihoodLoss: op('T Tind T?', 'T', LOSS_ATTRS, (ctx) => [{ elemType: ctx.type(0), shape: lossShape(ctx) }]),
+  NegativeLogLikelihoodLoss: op('T Tind=int32|int64 T?', 'T', LOSS_ATTRS, (ctx) => [{ elemType: ctx.type(0), shape: lossShape(ctx) }]),
   /** The optional second output, log_prob, is shaped like the scores. */
-  SoftmaxCrossEntropyLoss: op('T Tind T?', 'T T?', LOSS_ATTRS, (ctx) => [{ elemType: ctx.type(0), shape: lossShape(ctx) }, { elemType: ctx.type(0), shape: ctx.shape(0) }]),
+  SoftmaxCrossEntropyLoss: op('T Tind=int32|int64 T?', 'T T?', LOSS_ATTRS, (ctx) => [{ elemType: ctx.type(0), shape: lossShape(ctx) }, { elemType: ctx.type(0), shape: ctx.shape(0) }]),
 };
