@@ -1,6 +1,5 @@
-import { create } from '@bufbuild/protobuf';
-import { TensorProtoSchema, type TensorProto } from 'onnx-buf';
-import { TensorProto_DataLocation as DataLocation } from 'onnx-buf';
+import { create, isFieldSet } from '@bufbuild/protobuf';
+import { TensorProtoSchema, TensorProto_DataLocation as DataLocation, type TensorProto } from 'onnx-buf';
 import { DataType, bfloat16ToFloat, byteLengthOf, dataTypeName, elementSize, floatToBfloat16, floatToHalf, halfToFloat, isKnownDataType } from './dtype.js';
 import { fail } from './errors.js';
 import type { ExternalDataSource } from './externalData.js';
@@ -58,7 +57,8 @@ export class Tensor {
     const ignored = p.externalData.length > 0 ? ' (its external_data entries are ignored: data_location is not EXTERNAL)' : '';
     const misplaced = filled.filter((f) => f !== field);
     if (misplaced.length) fail(`${where}: ${type} values belong in ${fieldName(field)}, but ${fieldName(misplaced[0]!)} holds data`);
-    if (p.rawData.byteLength > 0) {
+    // raw_data counts when present, even empty (as onnxruntime reads it): it must then hold everything.
+    if (p.rawData.byteLength > 0 || isFieldSet(p, TensorProtoSchema.field.rawData)) {
       if (p.dataType === DataType.STRING) fail(`${where}: string tensors cannot use raw_data`);
       if (filled.length) fail(`${where} holds data both in raw_data and in ${fieldName(filled[0]!)}`);
       const need = byteLengthOf(p.dataType, n)!;

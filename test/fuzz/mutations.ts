@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { clearField, create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import {
   AttributeProtoSchema, AttributeProto_AttributeType as AttrType, ModelProtoSchema, NodeProtoSchema, StringStringEntryProtoSchema,
   TensorProtoSchema, TensorProto_DataLocation as DataLocation, TensorShapeProtoSchema, TensorShapeProto_DimensionSchema, TypeProtoSchema,
@@ -228,7 +228,9 @@ const TENSOR_MUTATORS: Record<string, (d: Draft, t: TensorProto) => void> = {
     const n = Math.floor(t.rawData.byteLength / 4) - (d.rng.next() < 0.5 ? 0 : 1);
     const dv = new DataView(t.rawData.buffer, t.rawData.byteOffset, t.rawData.byteLength);
     t.floatData = Array.from({ length: Math.max(0, n) }, (_, i) => dv.getFloat32(4 * i, true));
-    t.rawData = new Uint8Array(0);
+    // Either cleared (float_data alone holds the values) or left present but empty (which onnxruntime reads as raw).
+    if (d.rng.next() < 0.5) clearField(t, TensorProtoSchema.field.rawData);
+    else t.rawData = new Uint8Array(0);
   },
   'int64_data on a float tensor': (_d, t) => { t.int64Data = [1n, 2n, 3n]; },
   'external_data entries with DEFAULT location': (_d, t) => {

@@ -111,12 +111,13 @@ export async function capture(f: () => Promise<number>): Promise<{ code: number;
 
 /**
  * Why onnxruntime cannot load or run the model on seeded inputs (symbolic dims as 1), or undefined when it can.
- * A model with ops of a domain onnxruntime lacks says 'custom domain': such models are legal input for us.
+ * A model with ops of a domain onnxruntime lacks says 'custom domain': such models are legal input for us. Graph
+ * optimizations are off: they do not decide validity, and take minutes on a value feeding thousands of nodes.
  */
 export async function ortRefuses(path: string): Promise<string | undefined> {
   let session: ort.InferenceSession | undefined;
   try {
-    session = await ort.InferenceSession.create(path, { executionProviders: ['cpu'], logSeverityLevel: 4 });
+    session = await ort.InferenceSession.create(path, { executionProviders: ['cpu'], logSeverityLevel: 4, graphOptimizationLevel: 'disabled' });
     const feeds: Record<string, ort.Tensor> = {};
     for (const m of session.inputMetadata) {
       if (!m.isTensor) return `input '${m.name}' is not a tensor`;

@@ -209,6 +209,7 @@ export const constantRules: RuleTable = {
   ConstantOfShape: op('int64', 'T', { value: 'tensor' }, (ctx) => {
     ctx.operandRank(0, 1, 1, 'the shape');
     const fill = ctx.node.getTensor('value');
+    if (fill && fill.numel !== 1) ctx.invalid(`the fill value has ${fill.numel} elements; it must have one`);
     const elemType = fill?.dataType ?? DataType.FLOAT;
     const dims = ctx.value(0);
     if (dims?.some((d) => isKnown(d) && d < 0)) ctx.invalid(`the shape [${dims.join(', ')}] has a negative dimension`);

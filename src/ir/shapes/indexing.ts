@@ -128,6 +128,9 @@ function gather(ctx: RuleContext) {
   const shape = [...data.slice(0, axis), ...indices, ...data.slice(axis + 1)];
   const v = ctx.value(0);
   const idx = ctx.numbers(1);
+  const size = data[axis];
+  const outside = isKnown(size) ? idx?.find((i) => i < -size || i >= size) : undefined;
+  if (outside !== undefined) ctx.invalid(`index ${outside} is out of range for axis ${axis} of size ${size}`);
   const rows = data[0];
   let value: Dim[] | undefined;
   if (v && idx && axis === 0 && isKnown(rows) && rows > 0 && v.length % rows === 0) {

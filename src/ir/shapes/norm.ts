@@ -1,7 +1,7 @@
 import { DataType } from '../dtype.js';
 import type { Dim } from '../value.js';
 import { LEGACY, op, type OutputInfo, type RuleContext, type RuleTable } from './context.js';
-import { isKnown } from './dims.js';
+import { broadcastClash, isKnown } from './dims.js';
 import { sameAsInput } from './elementwise.js';
 
 /** Per-channel operands (scale, bias, statistics) must be vectors of the input's channel count. */
@@ -59,6 +59,13 @@ export const normRules: RuleTable = {
   LayerNormalization: op('T T T?', 'T U? U?', { axis: 'int', epsilon: 'float', stash_type: 'int' }, (ctx) => {
     const x = ctx.shape(0);
     const axis = x ? ctx.axis(ctx.int('axis', -1), x.length) : undefined;
+    // Scale and bias broadcast to the normalized axes (x's from `axis` on).
+    if (x && axis !== undefined) {
+      for (const [i, what] of [[1, 'scale'], [2, 'B']] as const) {
+        const s = ctx.has(i) ? ctx.shape(i) : undefined;
+        if (s && (s.length > x.length - axis || broadcastClash([x.slice(axis), s]))) ctx.invalid(`${what} [${s.join(', ')}] does not match the normalized axes [${x.slice(axis).join(', ')}]`);
+      }
+    }
     const statShape = x && axis !== undefined ? x.map((d, i) => (i < axis ? d : 1)) : undefined;
     const stats = { elemType: ctx.int('stash_type', DataType.FLOAT), shape: statShape };
     return [{ elemType: ctx.type(0), shape: x }, stats, stats];

@@ -1,7 +1,7 @@
 import { DataType } from '../dtype.js';
 import type { Dim, Shape } from '../value.js';
 import { op, type Attrs, type RuleContext, type RuleTable, type ShapeRule } from './context.js';
-import { productDims, sumDims } from './dims.js';
+import { isKnown, productDims, sumDims } from './dims.js';
 
 const REDUCE_OPS = ['ReduceMean', 'ReduceSum', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceL1', 'ReduceL2', 'ReduceLogSum', 'ReduceLogSumExp', 'ReduceSumSquare'];
 
@@ -53,6 +53,8 @@ function topK(ctx: RuleContext) {
   const axis = x ? ctx.axis(ctx.int('axis', -1), x.length) : undefined;
   ctx.operandRank(1, 0, 1, 'K');
   const k: Dim = ctx.opset >= 10 ? ctx.value(1)?.[0] ?? null : ctx.int('k', -1);
+  const size = x && axis !== undefined ? x[axis] : undefined;
+  if (isKnown(k) && (k < 0 || (isKnown(size) && k > size))) ctx.invalid(`K ${k} is out of range for an axis of size ${size ?? '?'}`);
   const shape = x && axis !== undefined ? x.map((d, i) => (i === axis ? k : d)) : undefined;
   return [{ elemType: ctx.type(0), shape }, { elemType: DataType.INT64, shape }];
 }

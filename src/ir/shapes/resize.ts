@@ -53,9 +53,12 @@ function resize(ctx: RuleContext) {
   const unknown = x.map((d, i) => (!axes || axes.includes(i) ? null : d));
   if (!axes) return [{ elemType, shape: unknown }];
   const sizes = isUpsample ? undefined : optionalInput(ctx, 3);
-  if (sizes && sizes.length === axes.length) return [{ elemType, shape: bySizes(ctx, x, axes, sizes) }];
   const scalesIndex = isUpsample || ctx.opset < 11 ? 1 : 2;
   const scales = isUpsample && ctx.opset < 9 ? ctx.node.getFloats('scales') : optionalInput(ctx, scalesIndex);
+  for (const [list, what] of [[sizes, 'sizes'], [scales, 'scales']] as const) {
+    if (list && list.length !== axes.length) ctx.invalid(`${what} has ${list.length} entries for ${axes.length} axes`);
+  }
+  if (sizes && sizes.length === axes.length) return [{ elemType, shape: bySizes(ctx, x, axes, sizes) }];
   // With tf_crop_and_resize the spec scales the roi's extent, where runtimes scale the whole input: leave unknown.
   const crop = ctx.node.getString('coordinate_transformation_mode', '') === 'tf_crop_and_resize';
   if (scales && scales.length === axes.length && scales.every(isKnown) && !crop) return [{ elemType, shape: byScales(x, axes, scales) }];
