@@ -1,5 +1,3 @@
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { fail } from '../../src/ir/errors.js';
@@ -112,7 +110,7 @@ export function registerPrune(program: Command): void {
         stageModel(model, opts.output, { externalData: opts.externalData ? true : 'auto' }, files);
         if (opts.report) {
           const json = JSON.stringify({ input, output: opts.output, ...report, ...(finetuned ? { finetune: finetuned } : {}), ...(validation ? { validation } : {}) }, null, 2) + '\n';
-          files.run(opts.report, () => writeFileSync(files.temp(resolve(opts.report!)), json));
+          files.write(opts.report, json);
         }
         files.commit();
       } finally {

@@ -65,17 +65,6 @@ export function stageModel(model: Model, path: string, opts: SaveOptions, files:
   });
 }
 
-/** Writes bytes or text to `path` atomically (a temporary beside it, then a rename). */
-export function writeFileAtomically(path: string, data: Uint8Array | string): void {
-  const files = new StagedFiles();
-  try {
-    files.run(path, () => writeChunks(files.temp(resolve(path)), [typeof data === 'string' ? new TextEncoder().encode(data) : data]));
-    files.commit();
-  } finally {
-    files.abort();
-  }
-}
-
 /**
  * Output files written as temporaries beside their targets and renamed into place together by commit(), so a run
  * that fails part way (a report that cannot be written after the model was) leaves none of them. abort() removes
@@ -90,6 +79,11 @@ export class StagedFiles {
     const tmp = join(dirname(final), `.${basename(final)}.tmp-${process.pid}-${Date.now()}-${this.staged.length}`);
     this.staged.push({ tmp, final });
     return tmp;
+  }
+
+  /** Stages any bytes or text (a report) for `path`. */
+  write(path: string, data: Uint8Array | string): void {
+    this.run(path, () => writeChunks(this.temp(resolve(path)), [typeof data === 'string' ? new TextEncoder().encode(data) : data]));
   }
 
   /** Runs a write; a system error (a missing folder, a directory in the way, a full disk) becomes a one-line UserError. */
