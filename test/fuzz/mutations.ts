@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { clearField, create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import {
-  AttributeProtoSchema, AttributeProto_AttributeType as AttrType, ModelProtoSchema, NodeProtoSchema, StringStringEntryProtoSchema,
+  AttributeProtoSchema, AttributeProto_AttributeType as AttrType, ModelProtoSchema, NodeProtoSchema, OperatorSetIdProtoSchema, StringStringEntryProtoSchema,
   TensorProtoSchema, TensorProto_DataLocation as DataLocation, TensorShapeProtoSchema, TensorShapeProto_DimensionSchema, TypeProtoSchema,
   TypeProto_TensorSchema, ValueInfoProtoSchema,
   type AttributeProto, type ModelProto, type TensorProto, type ValueInfoProto,
@@ -385,7 +385,7 @@ const GRAPH_MUTATORS: Record<string, Mutator> = {
     const n = someNode(d, ['Relu', 'Sigmoid', 'Add', 'Mul']);
     if (!n) return;
     n.domain = 'com.example';
-    if (!d.proto.opsetImport.some((o) => o.domain === 'com.example')) d.proto.opsetImport.push({ ...d.proto.opsetImport[0]!, domain: 'com.example', version: 1n });
+    if (!d.proto.opsetImport.some((o) => o.domain === 'com.example')) d.proto.opsetImport.push(create(OperatorSetIdProtoSchema, { domain: 'com.example', version: 1n }));
   },
   'node inserted with a bad input count': (d) => {
     const g = d.proto.graph!;
