@@ -23,13 +23,7 @@ export type AttrKind =
   | 'float' | 'int' | 'string' | 'tensor' | 'graph' | 'sparse_tensor'
   | 'floats' | 'ints' | 'strings' | 'tensors' | 'graphs' | 'sparse_tensors';
 
-/**
- * What a node of an op may look like in some opset version. `inputTypes` gives each input's type as the ONNX spec
- * does (the last one repeats for variadic ops): a type parameter that inputs sharing it must agree on, and the
- * element types allowed (none listed: any). `inputs` and `outputs` are the fewest and most of each (omitted
- * optional ones written as '' count; max Infinity for variadic ops). `attrs` gives the type of every attribute the
- * op has ever taken (two types where an opset version changed it, as Cast's `to`).
- */
+/** One input's type in an op signature. */
 export interface OperandType {
   /** The type parameter (T, Tind); undefined for an input of a fixed type. */
   readonly param?: string;
@@ -37,6 +31,13 @@ export interface OperandType {
   readonly allowed?: readonly number[];
 }
 
+/**
+ * What a node of an op may look like in some opset version. `inputTypes` gives each input's type as the ONNX spec
+ * does (the last one repeats for variadic ops): a type parameter that inputs sharing it must agree on, and the
+ * element types allowed (none listed: any). `inputs` and `outputs` are the fewest and most of each (omitted
+ * optional ones written as '' count; max Infinity for variadic ops). `attrs` gives the type of every attribute the
+ * op has ever taken (two types where an opset version changed it, as Cast's `to`).
+ */
 export interface OpSignature {
   readonly inputTypes: readonly OperandType[];
   readonly inputs: readonly [number, number];
@@ -80,7 +81,8 @@ function parseParameters(list: string): { types: OperandType[]; range: readonly 
     return { param: name! };
   });
   // A parameter's allowed types are stated once and hold wherever it appears.
-  return { types: types.map((t) => (t.param && sets.has(t.param) ? { ...t, allowed: sets.get(t.param)! } : t)), range: [optional < 0 ? tokens.length : optional, variadic ? Infinity : tokens.length] };
+  const withSets = types.map((t) => (t.param && sets.has(t.param) ? { ...t, allowed: sets.get(t.param)! } : t));
+  return { types: withSets, range: [optional < 0 ? tokens.length : optional, variadic ? Infinity : tokens.length] };
 }
 
 /** `consumed_inputs`, which opset 1 gave many ops and opset 6 removed. */
@@ -153,7 +155,7 @@ export class RuleContext {
 
   /**
    * Reports that the node is invalid (an attribute out of range, operands that disagree). The rule still returns
-   * what it can; whether the report stops inference is the caller's choice (a model being loaded is refused).
+   * what it can; whether the report stops inference is the caller's (inferShapes: a first inference refuses the model).
    */
   invalid(message: string): void {
     this.problems(message);
