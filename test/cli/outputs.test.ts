@@ -99,6 +99,7 @@ describe('outputs and data sources are checked before anything is written', () =
     ['--layer-ratios that does not exist', (f: string) => ['--layer-ratios', join(f, 'ratios.json')], /the --layer-ratios file .* does not exist/],
     ['--layers \'\'', () => ['--layers', ''], /--layers patterns must not be empty/],
     ['--exclude \'\'', () => ['--exclude', ''], /--exclude patterns must not be empty/],
+    ['--layer-ratios with an empty pattern', (f: string) => { writeFileSync(join(f, 'r.json'), '{"default": 0.3, "layers": {"": 0.5}}'); return ['--layer-ratios', join(f, 'r.json')]; }, /a layer pattern must not be empty/],
   ])('%s: exit 2, no output, no temporary file', async (_what, extra, message) => {
     const folder = mkdtempSync(join(root, 'case-'));
     const model = join(folder, 'model.onnx');

@@ -440,6 +440,11 @@ const MUTATORS: [string, Mutator][] = [
   ['output in a missing folder', (d) => { d.output = 'nowhere/pruned.onnx'; }],
   ['output onto a directory', (d) => { d.files.set('out/taken.onnx', { kind: 'dir' }); d.output = 'out/taken.onnx'; }],
   ['validate with missing data', (d) => { d.options.push('--validate', '--data', '{dir}/no/such/data'); }],
+  ['layer ratios file', (d) => {
+    const json = pick(d.rng, ['{"": 0.5}', '{"default": 0.3, "layers": {"": 0.5}}', '{"*": 0.5}', '{"/(/": 0.2}', '{"default": 1}', '[]', 'not json', '{"*": "half"}', '{"default": 0.2, "layers": {"/conv/": 0.6}}']);
+    d.files.set('in/ratios.json', { kind: 'bytes', data: new TextEncoder().encode(json) });
+    d.options.push('--layer-ratios', '{dir}/in/ratios.json');
+  }],
 ];
 
 /** Options for each command, absurd ones included. */
