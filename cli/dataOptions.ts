@@ -17,6 +17,13 @@ export interface DataCliOptions {
   fit?: 'fill' | 'cover';
 }
 
+/** Largest batch any command runs: larger ones only exhaust memory. */
+export const MAX_BATCH = 4096;
+/** Seeds are 32-bit (the PRNG's state). */
+export const MAX_SEED = 2 ** 32 - 1;
+/** Largest image side --size accepts. */
+const MAX_SIDE = 16_384;
+
 export function addDataOptions(cmd: Command, defaultSplit: 'train' | 'test'): Command {
   return cmd
     .option('--limit <n>', 'use at most n samples (a seeded random choice)', parseInteger(1, '--limit'))
@@ -27,7 +34,7 @@ export function addDataOptions(cmd: Command, defaultSplit: 'train' | 'test'): Co
     .addOption(new Option('--channels <c>', 'image channels (default: the model input channels)').choices(['1', '3']).argParser((s) => Number(s) as 1 | 3))
     .addOption(new Option('--layout <l>', 'image layout (default: from the model input shape)').choices(['nchw', 'nhwc']))
     .option('--mean <list>', 'per-channel mean after scaling (default: ImageNet for colour image folders, else 0)', parseList('--mean'))
-    .option('--std <list>', 'per-channel std after scaling (default: ImageNet for colour image folders, else 1)', parseList('--std'))
+    .option('--std <list>', 'per-channel std after scaling (default: ImageNet for colour image folders, else 1)', parseList('--std', true))
     .option('--scale <n>', 'divide raw values by n (default 255 for 8-bit data, else 1)', parseNumberIn(Number.MIN_VALUE, Number.MAX_VALUE, '--scale'))
     .addOption(new Option('--fit <f>', 'how folder images meet --size: stretch or scale and centre-crop').choices(['fill', 'cover']));
 }
@@ -43,15 +50,17 @@ export function toDatasetOptions(o: DataCliOptions, seed: number): DatasetOption
 }
 
 function parseSize(s: string): [number, number] {
-  const m = /^(\d+)x(\d+)$/i.exec(s.trim());
-  if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new InvalidArgumentError(`--size must be HxW, e.g. 224x224, got '${s}'`);
+  const m = /^(\d{1,6})x(\d{1,6})$/i.exec(s.trim());
+  const ok = (n: number): boolean => n >= 1 && n <= MAX_SIDE;
+  if (!m || !ok(Number(m[1])) || !ok(Number(m[2]))) throw new InvalidArgumentError(`--size must be HxW with sides in [1, ${MAX_SIDE}], e.g. 224x224, got '${s}'`);
   return [Number(m[1]), Number(m[2])];
 }
 
-function parseList(what: string): (s: string) => number[] {
+function parseList(what: string, positive = false): (s: string) => number[] {
   return (s) => {
-    const v = s.split(',').map((x) => Number(x.trim()));
-    if (s.trim() === '' || v.some((x) => !Number.isFinite(x))) throw new InvalidArgumentError(`${what} must be comma-separated numbers, got '${s}'`);
+    const v = s.split(',').map((x) => (x.trim() === '' ? Number.NaN : Number(x.trim())));
+    if (s.trim() === '' || v.some((x) => !Number.isFinite(x) || (positive && x <= 0)))
+      throw new InvalidArgumentError(`${what} must be comma-separated ${positive ? 'positive ' : ''}numbers, got '${s}'`);
     return v;
   };
 }

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { writeFileAtomically } from '../src/ir/save.js';
+import { sameFile } from '../src/ir/save.js';
 import type { DecoderReport, SizeChange } from '../src/passes/pruneReport.js';
+import type { RunFile } from './paths.js';
 
 /** onnxruntime-genai's config, beside a model exported by its model builder. */
 export const GENAI_CONFIG = 'genai_config.json';
@@ -42,37 +43,55 @@ export function updateGenaiConfig(config: unknown, d: DecoderReport): { config: 
   return { config: copy, set, missing };
 }
 
+/** Where the input's genai_config.json is, and where its updated copy goes (beside the output). */
+function configPaths(input: string, output: string): { source: string; target: string } {
+  return { source: join(dirname(resolve(input)), GENAI_CONFIG), target: join(dirname(resolve(output)), GENAI_CONFIG) };
+}
+
 /**
- * After pruning a decoder: writes genai_config.json beside the output with the new sizes when one is beside the
- * input (never over the input's own), and returns the summary lines: the new cache shape per layer, and what a user
- * must change by hand (no config, or fields it does not have). Warnings go to stderr; the model is already saved.
+ * The genai_config.json a prune may write, for the checks made before any work: one is beside the input and the
+ * output goes to another folder (a decoder's new sizes are then written there).
  */
-export function writeGenaiConfig(input: string, output: string, d: DecoderReport | undefined): string[] {
-  if (!d) return [];
+export function genaiConfigOutput(input: string, output: string): RunFile | undefined {
+  const { source, target } = configPaths(input, output);
+  return existsSync(source) && !sameFile(source, target) ? { path: target, what: `the updated ${GENAI_CONFIG}` } : undefined;
+}
+
+/** What a prune has to say and write about the runtime config; nothing is written here. */
+export interface GenaiConfigPlan {
+  /** Summary lines (the new cache shape per layer, what to change by hand, what was written). */
+  lines: string[];
+  /** Warnings for stderr. */
+  warnings: string[];
+  /** The updated genai_config.json to write beside the output. */
+  file?: { path: string; text: string };
+}
+
+/**
+ * After pruning a decoder: the genai_config.json to write beside the output with the new sizes when one is beside
+ * the input (never over the input's own), and the summary lines: the new cache shape per layer, and what a user
+ * must change by hand (no config, or fields it does not have).
+ */
+export function planGenaiConfig(input: string, output: string, d: DecoderReport | undefined): GenaiConfigPlan {
+  if (!d) return { lines: [], warnings: [] };
   const lines = [cacheLine(d), ...d.notes.map((n) => `runtime config: ${n}`)];
   const changed = changes(d);
   const describe = (fields: readonly string[]) => changed.filter(([f]) => fields.includes(f)).map(([f, s]) => `${f} ${s.before} → ${s.after}`).join(', ');
-  const source = join(dirname(resolve(input)), GENAI_CONFIG);
-  const target = join(dirname(resolve(output)), GENAI_CONFIG);
+  const { source, target } = configPaths(input, output);
   const all = changed.map(([f]) => f);
-  if (!changed.length) return lines;
-  if (!existsSync(source)) return [...lines, `runtime config: no ${GENAI_CONFIG} beside the input; set ${describe(all)}`];
-  if (source === target) {
-    process.stderr.write(`onnx-cprune: warning: ${GENAI_CONFIG} beside the output is the input's own, left unchanged: set ${describe(all)}\n`);
-    return lines;
-  }
+  if (!changed.length) return { lines, warnings: [] };
+  if (!existsSync(source)) return { lines: [...lines, `runtime config: no ${GENAI_CONFIG} beside the input; set ${describe(all)}`], warnings: [] };
+  if (sameFile(source, target)) return { lines, warnings: [`${GENAI_CONFIG} beside the output is the input's own, left unchanged: set ${describe(all)}`] };
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(source, 'utf8'));
   } catch (e) {
-    process.stderr.write(`onnx-cprune: warning: ${source} is not readable JSON (${(e as Error).message}), not rewritten: set ${describe(all)}\n`);
-    return lines;
+    return { lines, warnings: [`${source} is not readable JSON (${(e as Error).message}), not rewritten: set ${describe(all)}`] };
   }
   const { config, set, missing } = updateGenaiConfig(parsed, d);
-  writeFileAtomically(target, JSON.stringify(config, null, 2) + '\n');
   lines.push(`wrote ${target}: ${describe(set) || 'nothing to change'}`);
   if (missing.length) lines.push(`runtime config: ${GENAI_CONFIG} has no ${missing.join(', ')}; set ${describe(missing)} where your runtime reads it`);
-  return lines;
+  return { lines, warnings: [], file: { path: target, text: JSON.stringify(config, null, 2) + '\n' } };
 }
 
 /** `KV cache: past_key_values.{i}.key|value [batch_size, 1, past_sequence_length, 16]` (per layer if they differ). */

@@ -1,6 +1,3 @@
-import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { fail } from '../src/ir/errors.js';
 import { InvalidArgumentError } from 'commander';
 
 /** Commander argument parsers that reject bad values with one clear line (exit 2). */
@@ -12,40 +9,35 @@ export function parseNumberIn(min: number, max: number, what: string): (s: strin
   };
 }
 
-export function parseInteger(min: number, what: string): (s: string) => number {
+/**
+ * A plain decimal integer in [min, max] ('1e3', '0x10' and ' 5' are refused). The upper bounds keep absurd values
+ * (`--random 1e9`, `--epochs 1e9`) from turning into hours of work or an allocation that cannot succeed.
+ */
+export function parseInteger(min: number, what: string, max: number = 2 ** 31 - 1): (s: string) => number {
   return (s) => {
-    const v = Number(s);
-    if (!Number.isInteger(v) || v < min) throw new InvalidArgumentError(`${what} must be an integer >= ${min}, got '${s}'`);
+    const v = /^[0-9]{1,16}$/.test(s) ? Number(s) : Number.NaN;
+    if (!Number.isSafeInteger(v) || v < min || v > max) throw new InvalidArgumentError(`${what} must be an integer in [${min}, ${max}], got '${s}'`);
     return v;
   };
 }
 
-/** `auto` or an integer >= 1 (--round-to). */
-export function parseAutoOrInteger(what: string): (s: string) => 'auto' | number {
-  const integer = parseInteger(1, what);
+/** `auto` or an integer in [1, max] (--round-to). */
+export function parseAutoOrInteger(what: string, max: number = 2 ** 31 - 1): (s: string) => 'auto' | number {
+  const integer = parseInteger(1, what, max);
   return (s) => {
     if (s.trim() === 'auto') return 'auto';
     try {
       return integer(s);
     } catch {
-      throw new InvalidArgumentError(`${what} must be 'auto' or an integer >= 1, got '${s}'`);
+      throw new InvalidArgumentError(`${what} must be 'auto' or an integer in [1, ${max}], got '${s}'`);
     }
   };
 }
 
-/** Whether two paths name the same file: the same path, or (through links) the same inode. */
-export function sameFile(a: string, b: string): boolean {
-  if (resolve(a) === resolve(b)) return true;
-  try {
-    const sa = statSync(a);
-    const sb = statSync(b);
-    return sa.ino === sb.ino && sa.dev === sb.dev;
-  } catch {
-    return false; // one of them does not exist yet
-  }
-}
-
-/** Refuses an output path that is the input model (directly or through a link). */
-export function refuseOverwritingInput(input: string, output: string): void {
-  if (sameFile(input, output)) fail('the output path is the input model: refusing to overwrite the input');
+/** --layers / --exclude patterns: each a non-empty glob or /regex/. */
+export function collectPattern(what: string): (s: string, previous: string[] | undefined) => string[] {
+  return (s, previous) => {
+    if (s.trim() === '') throw new InvalidArgumentError(`${what} patterns must not be empty (a glob such as 'conv*' or a /regex/)`);
+    return [...(previous ?? []), s];
+  };
 }

@@ -8,7 +8,7 @@ export { Tensor } from './ir/tensor.js';
 export { DataType } from './ir/dtype.js';
 export { constantSource, constantFloat32, constantNumbers, type ConstantSource } from './ir/constants.js';
 export { UserError } from './ir/errors.js';
-export { inferShapes, type ShapeInferenceOptions, type ShapeInferenceResult } from './ir/shapeInference.js';
+export { inferShapes, type ShapeInferenceOptions, type ShapeInferenceResult, type ShapeProblem } from './ir/shapeInference.js';
 export { modelStats, type ModelStats, type NodeStats, type ValueSummary } from './ir/stats.js';
 export * from './train/index.js';
 // The dependency engine, with its extension point `registerChannelRule` (see src/passes/dependency/README.md).

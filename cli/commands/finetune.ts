@@ -1,14 +1,14 @@
 import cliProgress from 'cli-progress';
 import { Option, type Command } from 'commander';
-import { loadModel } from '../../src/ir/load.js';
 import type { Model } from '../../src/ir/model.js';
-import { saveModel } from '../../src/ir/save.js';
+import { saveModel, sideFileOf } from '../../src/ir/save.js';
 import { EP_CHOICES, type EpChoice } from '../../src/runtime/session.js';
 import type { BackendPreference } from '../../src/train/backend.js';
 import type { FinetuneOptions, FinetuneProgress, FinetuneResult } from '../../src/train/finetune.js';
 import type { TrainMode } from '../../src/train/trainPlan.js';
-import { addDataOptions, toDatasetOptions, type DataCliOptions } from '../dataOptions.js';
-import { parseInteger, parseNumberIn, refuseOverwritingInput } from '../options.js';
+import { addDataOptions, MAX_BATCH, MAX_SEED, toDatasetOptions, type DataCliOptions } from '../dataOptions.js';
+import { parseInteger, parseNumberIn } from '../options.js';
+import { checkSources, dataSources, loadModelFor } from '../paths.js';
 
 /** The fine-tuning options as commander parses them; `prune --finetune` takes the same ones. */
 export interface FinetuneCliOptions extends DataCliOptions {
@@ -44,8 +44,10 @@ export function registerFinetune(program: Command): void {
     .option('--json', 'print the result (history, best epoch, trained tensors) as JSON')
     .option('--no-progress', 'no progress bar on stderr')
     .action(async (modelPath: string, o: FinetuneCommandOptions) => {
-      refuseOverwritingInput(modelPath, o.output);
-      const model = loadModel(modelPath);
+      const sources = dataSources(o);
+      checkSources(sources);
+      const outputs = [{ path: o.output, what: 'the output model' }, { path: sideFileOf(o.output), what: 'the output\'s external data file' }];
+      const model = loadModelFor(modelPath, [{ path: modelPath, what: 'the input model' }, ...sources], outputs);
       const result = await runFinetune(model, o, o.progress);
       saveModel(result.model, o.output, { externalData: o.externalData ? true : 'auto' });
       process.stdout.write(o.json ? `${JSON.stringify(summary(result), null, 2)}\n` : `${describe(result, o.output)}\n`);
@@ -58,14 +60,14 @@ export function addFinetuneOptions(cmd: Command, opts: { dataRequired: boolean }
   const dataHelp = 'labelled training data: a class-per-folder image directory, an IDX folder or file (MNIST format), or a .npy array';
   (opts.dataRequired ? cmd.requiredOption(data, dataHelp) : cmd.option(data, dataHelp));
   return addDataOptions(cmd, 'train')
-    .option('--epochs <e>', 'training epochs', parseInteger(1, '--epochs'), 5)
+    .option('--epochs <e>', 'training epochs', parseInteger(1, '--epochs', 10_000), 5)
     .option('--lr <rate>', 'learning rate (default 1e-3 for adam, 1e-2 for sgd)', parseNumberIn(Number.MIN_VALUE, 10, '--lr'))
-    .option('--batch <b>', 'mini-batch size', parseInteger(1, '--batch'), 64)
+    .option('--batch <b>', 'mini-batch size', parseInteger(1, '--batch', MAX_BATCH), 64)
     .addOption(new Option('--optimizer <o>', 'adam, or sgd with momentum 0.9').choices(['adam', 'sgd']).default('adam'))
     .addOption(new Option('--train <what>', 'head: the classifier; dense: every dense layer after the conv trunk (both on cached trunk features); all: every weight').choices(['head', 'dense', 'all']).default('head'))
-    .option('--new-head <n>', 'replace the classifier with a fresh n-way layer (a new task)', parseInteger(1, '--new-head'))
+    .option('--new-head <n>', 'replace the classifier with a fresh n-way layer (a new task)', parseInteger(1, '--new-head', 100_000))
     .option('--val-split <f>', 'fraction held out to pick the best epoch', parseNumberIn(0, 0.9, '--val-split'), 0.1)
-    .option('--seed <s>', 'seed of the split, shuffles, new head and dropout', parseInteger(0, '--seed'), 0)
+    .option('--seed <s>', 'seed of the split, shuffles, new head and dropout', parseInteger(0, '--seed', MAX_SEED), 0)
     .option('--train-bn', 'with --train all: also train BatchNormalization scale/shift (statistics stay frozen)')
     .addOption(new Option('--backend <b>', 'tfjs backend: auto tries tfjs-node, then wasm, then cpu').choices(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'))
     .addOption(new Option('--ep <ep>', 'onnxruntime execution provider for the frozen trunk').choices(EP_CHOICES).default('auto'));

@@ -1,29 +1,26 @@
-import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { fail } from '../../src/ir/errors.js';
-import { loadModel } from '../../src/ir/load.js';
-import { saveModel, writeFileAtomically } from '../../src/ir/save.js';
+import type { Model } from '../../src/ir/model.js';
 import { centralityPrune, DEFAULT_PRUNE_OPTIONS, type CentralityPruneOptions, type PruneReport } from '../../src/passes/centralityPrune.js';
 import { loadLayerRatios } from '../../src/passes/policy/layerRatios.js';
+import type { RoundingChoice } from '../../src/passes/policy/rounding.js';
 import { SCORING_METHODS } from '../../src/passes/scoring/index.js';
-import { savedReport, writeReportPage } from '../../src/report/index.js';
+import { savedReport } from '../../src/report/index.js';
 import { formatValidationReport } from '../../src/runtime/formatReport.js';
+import { autoRounding } from '../../src/runtime/hardware.js';
+import { createLatencyMeter } from '../../src/runtime/layerCosts.js';
+import { compareLatency } from '../../src/runtime/latency.js';
 import { validateModels, type ValidationReport } from '../../src/runtime/validate.js';
 import { toDatasetOptions } from '../dataOptions.js';
-import { writeGenaiConfig } from '../genaiConfig.js';
-import { formatTable, humanCount } from '../format/table.js';
+import { describeLatencyTarget, formatLatency, summarize } from '../format/pruneSummary.js';
+import { planGenaiConfig } from '../genaiConfig.js';
+import { collectPattern, parseAutoOrInteger, parseInteger, parseNumberIn } from '../options.js';
+import { checkSources, loadModelFor } from '../paths.js';
 import { addFinetuneOptions, runFinetune, summary, type FinetuneCliOptions } from './finetune.js';
-import { checkPagePath } from './report.js';
-import { parseAutoOrInteger, parseInteger, parseNumberIn, refuseOverwritingInput, sameFile } from '../options.js';
-import { autoRounding } from '../../src/runtime/hardware.js';
-import { createLatencyMeter, type OrtLatencyMeter } from '../../src/runtime/layerCosts.js';
-import { compareLatency, type LatencyComparison } from '../../src/runtime/latency.js';
-import type { LatencyTargetReport } from '../../src/passes/policy/latencyTarget.js';
-import type { RoundingChoice } from '../../src/passes/policy/rounding.js';
+import { pruneFiles, writePruneOutputs } from './pruneFiles.js';
 
-interface PruneCliOptions extends Omit<FinetuneCliOptions, 'data'> {
+export interface PruneCliOptions extends Omit<FinetuneCliOptions, 'data'> {
   data?: string;
   validate?: boolean;
   finetune?: boolean;
@@ -54,6 +51,8 @@ interface PruneCliOptions extends Omit<FinetuneCliOptions, 'data'> {
 }
 
 const D = DEFAULT_PRUNE_OPTIONS;
+/** Largest --round-to / --min-channels: no layer has more channels than this. */
+const MAX_CHANNELS = 2 ** 20;
 
 export function registerPrune(program: Command): void {
   const cmd = program
@@ -68,18 +67,18 @@ export function registerPrune(program: Command): void {
     .option('--unweighted', 'every edge weighs 1 instead of S_ij')
     .addOption(new Option('--keep <which>', 'keep the most central channels (the paper) or the most peripheral (ablation)').choices(['central', 'peripheral']).default(D.keep))
     .addOption(new Option('--coupling <rule>', 'coupled groups: one graph over concatenated vectors, or the average of per-producer centralities').choices(['concat', 'average']).default(D.coupling))
-    .option('--layers <patterns...>', 'only prune groups whose producer node names match (glob or /regex/)')
-    .option('--exclude <patterns...>', 'never prune groups whose producer node names match (glob or /regex/)')
+    .option('--layers <patterns...>', 'only prune groups whose producer node names match (glob or /regex/)', collectPattern('--layers'))
+    .option('--exclude <patterns...>', 'never prune groups whose producer node names match (glob or /regex/)', collectPattern('--exclude'))
     .option('--layer-ratios <file.json>', 'per-layer ratios: {"pattern": ratio, ...} or {"default": r, "layers": {...}}')
     .option('--global', 'one ranking across all groups (scores normalised by their group mean) instead of p per group')
-    .option('--round-to <auto|n>', 'round each group\'s kept channels to the nearest multiple of n; auto: what the --ep runs fastest (CPU: the NCHWc block, 16 with AVX-512, else 8, conv groups only; CUDA: 8); 1: exact ⌊p·n⌋', parseAutoOrInteger('--round-to'), 'auto')
-    .option('--min-channels <n>', 'keep at least n channels per group', parseInteger(1, '--min-channels'), D.minChannels)
+    .option('--round-to <auto|n>', 'round each group\'s kept channels to the nearest multiple of n; auto: what the --ep runs fastest (CPU: the NCHWc block, 16 with AVX-512, else 8, conv groups only; CUDA: 8); 1: exact ⌊p·n⌋', parseAutoOrInteger('--round-to', MAX_CHANNELS), 'auto')
+    .option('--min-channels <n>', 'keep at least n channels per group', parseInteger(1, '--min-channels', MAX_CHANNELS), D.minChannels)
     .option('--uniform-heads', 'remove the same number of attention heads (KV groups) in every layer (default for a decoder with a KV cache)')
     .option('--no-uniform-heads', 'let each layer\'s ratio decide its own head count')
     .option('--target-macs <f>', 'choose the ratio so MACs fall to this fraction of the original', parseNumberIn(0.01, 1, '--target-macs'))
     .option('--target-params <f>', 'choose the ratio so params fall to this fraction of the original', parseNumberIn(0.01, 1, '--target-params'))
     .option('--target-latency <f>', 'choose per-group widths so the latency measured on --ep (at --batch when given, else 1) falls to this fraction of the original\'s', parseNumberIn(0.01, 1, '--target-latency'))
-    .option('--threads <n>', 'onnxruntime intra-op threads for latency measurements (default: one per core)', parseInteger(1, '--threads'))
+    .option('--threads <n>', 'onnxruntime intra-op threads for latency measurements (default: one per core)', parseInteger(1, '--threads', 1024))
     .option('--latency-cache <dir>', 'folder of the --target-latency lookup tables (default: $ONNX_CPRUNE_CACHE, else the OS cache folder /onnx-cprune)')
     .option('--report <file.json>', 'write a JSON report (groups with kept/removed indices, scores, convergence)')
     .option('--html <file.html>', 'write the report as one self-contained HTML page with charts (see `onnx-cprune report`)')
@@ -90,17 +89,14 @@ export function registerPrune(program: Command): void {
   addFinetuneOptions(cmd, { dataRequired: false })
     .action(async (input: string, opts: PruneCliOptions, command: Command) => {
       if (opts.finetune && !opts.data) fail('--finetune needs --data: the labelled samples to fine-tune on');
-      refuseOverwritingInput(input, opts.output);
-      if (opts.report && [input, opts.output].some((p) => sameFile(p, opts.report!))) fail('--report must name a file other than the input and output models');
-      // Checked before any work: a report that cannot be written would otherwise fail after the model was saved.
-      if (opts.report && !existsSync(dirname(resolve(opts.report)))) fail(`cannot write the report '${opts.report}': its folder does not exist`);
-      if (opts.html) checkPagePath('--html', opts.html, { files: [input, opts.output, ...(opts.report ? [opts.report] : [])], are: 'the input and output models and the report' });
-      const model = loadModel(input);
+      // Everything the run reads and writes is checked before any work: a run never fails after writing.
+      const { sources, reads, outputs } = pruneFiles(input, opts);
+      checkSources(sources);
+      const model = loadModelFor(input, reads, outputs);
       const ratios = opts.layerRatios ? loadLayerRatios(opts.layerRatios) : undefined;
       const rounding = await roundingOf(opts);
       // --batch is the fine-tuning batch (default 64); latency is timed at it only when it was given.
-      const batchGiven = command.getOptionValueSource('batch') === 'cli';
-      const latencyBatch = batchGiven ? opts.batch : undefined;
+      const latencyBatch = command.getOptionValueSource('batch') === 'cli' ? opts.batch : undefined;
       const meter = opts.targetLatency !== undefined ? createLatencyMeter(model, { ep: opts.ep, batch: latencyBatch ?? 1, threads: opts.threads ?? 0, ...(opts.latencyCache ? { cacheDir: opts.latencyCache } : {}), seed: opts.seed }) : undefined;
       const bar = progressBar(opts.quiet);
       let report: PruneReport;
@@ -122,27 +118,30 @@ export function registerPrune(program: Command): void {
         await meter?.close();
       }
       const finetuned = opts.finetune && opts.data ? summary(await runFinetune(model, { ...opts, data: opts.data }, !opts.quiet)) : undefined;
-      saveModel(model, opts.output, { externalData: opts.externalData ? true : 'auto' });
-      const decoderLines = writeGenaiConfig(input, opts.output, report.decoder);
-      if (!opts.quiet) process.stdout.write([summarize(report), ...decoderLines].join('\n') + '\n');
+      // Validated and timed from memory, before anything is written: a failure leaves no output behind.
+      const secondBatch = latencyBatch ?? 32;
+      const lt = report.latencyTarget;
+      const validation = opts.validate ? await validatePruned(input, model, opts, secondBatch) : undefined;
+      const latency = validation
+        ? (validation.latency.length ? { ep: validation.ep, threads: opts.threads ?? 0, points: validation.latency } : undefined)
+        : lt ? await compareLatency(input, model, { ep: opts.ep, batches: [1, secondBatch], threads: opts.threads ?? 0, seed: opts.seed }) : undefined;
+      const latencyTiming = meter ? { ep: meter.ep ?? 'cpu', batch: meter.batch, threads: opts.threads ?? 0, clock: meter.clock } : undefined;
+      const saved = savedReport({ input, output: opts.output, report, finetune: finetuned, validation, latency, latencyTiming });
+      const genai = planGenaiConfig(input, opts.output, report.decoder);
+      writePruneOutputs(model, opts, saved, genai.file);
+
+      if (!opts.quiet) process.stdout.write([summarize(report), ...genai.lines].join('\n') + '\n');
+      for (const w of genai.warnings) process.stderr.write(`onnx-cprune: warning: ${w}\n`);
       const t = report.target;
       if (t && !t.met) process.stderr.write(`onnx-cprune: warning: --target-${t.measure} ${t.fraction} is out of reach: pruning ${(100 * report.ratio).toFixed(0)}% of every group in scope leaves ${(100 * t.reached).toFixed(1)}% of the ${t.measure}\n`);
-      const lt = report.latencyTarget;
       if (meter?.notice) process.stderr.write(`onnx-cprune: ${meter.notice}\n`);
       if (lt) {
         if (!opts.quiet) process.stdout.write(`${describeLatencyTarget(lt, meter!)}\n`);
         if (!lt.met) process.stderr.write(`onnx-cprune: warning: --target-latency ${lt.fraction} is out of reach: the closest widths tried measure ${lt.measured.toFixed(3)} of the original's latency (predicted ${lt.predicted.toFixed(3)})\n`);
       }
-      const secondBatch = latencyBatch ?? 32;
-      const validation = opts.validate ? await validatePruned(input, opts, secondBatch) : undefined;
-      const latency = validation
-        ? (validation.latency.length ? { ep: validation.ep, threads: opts.threads ?? 0, points: validation.latency } : undefined)
-        : lt ? await compareLatency(input, opts.output, { ep: opts.ep, batches: [1, secondBatch], threads: opts.threads ?? 0, seed: opts.seed }) : undefined;
-      if (latency && !opts.quiet && !validation) process.stdout.write(`${formatLatency(latency)}\n`);
-      const latencyTiming = meter ? { ep: meter.ep ?? 'cpu', batch: meter.batch, threads: opts.threads ?? 0, clock: meter.clock } : undefined;
-      const saved = savedReport({ input, output: opts.output, report, finetune: finetuned, validation, latency, latencyTiming });
-      if (opts.report) writeFileAtomically(opts.report, JSON.stringify(saved, null, 2) + '\n');
-      if (opts.html) writeReportPage(saved, opts.html);
+      if (validation?.notice) process.stderr.write(`onnx-cprune: ${validation.notice}\n`);
+      if (!opts.quiet && validation) process.stdout.write(`\n${formatValidationReport(validation)}\n`);
+      if (!opts.quiet && latency && !validation) process.stdout.write(`${formatLatency(latency)}\n`);
     });
 }
 
@@ -155,30 +154,12 @@ async function roundingOf(opts: PruneCliOptions): Promise<RoundingChoice> {
   return { multiple: opts.roundTo, dense: true, reason: `--round-to ${opts.roundTo}` };
 }
 
-function describeLatencyTarget(t: LatencyTargetReport, m: OrtLatencyMeter): string {
-  const where = t.table.path ? `, lookup table ${t.table.path}` : '';
-  const clock = m.clock === 'cpu' ? 'CPU time of single-threaded runs' : 'wall time';
-  return [
-    `latency target ${t.fraction} of the original on ${(m.ep ?? 'cpu').toUpperCase()} at batch ${m.batch}: predicted ${t.predicted.toFixed(3)}, measured ${t.measured.toFixed(3)} (${t.originalMs.toFixed(2)} → ${t.prunedMs.toFixed(2)} ms, ${clock})${t.met ? '' : ', NOT MET'}`,
-    `  ${t.attempts.length} allocation(s) timed; lookup table: ${t.table.measured} width(s) measured now (${t.table.subGraphs} probe(s) on a sub-graph, ${t.table.wholeModel} on the whole model; ${t.table.pairs} pair(s) of groups sharing nodes), ${t.table.cached} from the cache${where}`,
-  ].join('\n');
-}
-
-/** The latency lines of the summary: per batch size, original → pruned median and their ratio. */
-function formatLatency(l: LatencyComparison): string {
-  const threads = l.threads > 0 ? `${l.threads} thread${l.threads > 1 ? 's' : ''}` : 'default threads';
-  return [`latency on ${l.ep.toUpperCase()} (${threads}, median of runs, original → pruned):`,
-    ...l.points.map((p) => `  batch ${String(p.batch).padEnd(4)} ${p.original.medianMs.toFixed(2)} → ${p.pruned.medianMs.toFixed(2)} ms (${p.ratio.toFixed(3)}×)`)].join('\n');
-}
-
-async function validatePruned(input: string, opts: PruneCliOptions, batch: number): Promise<ValidationReport> {
-  const report = await validateModels(input, opts.output, {
-    ep: opts.ep, seed: opts.seed, batch, ...(opts.threads ? { threads: opts.threads } : {}),
+/** The pruned model (in memory, not yet written) against the original, named by the path it will be written to. */
+async function validatePruned(input: string, pruned: Model, opts: PruneCliOptions, batch: number): Promise<ValidationReport> {
+  return validateModels(input, pruned, {
+    ep: opts.ep, seed: opts.seed, batch, names: { pruned: opts.output }, ...(opts.threads ? { threads: opts.threads } : {}),
     ...(opts.data ? { data: opts.data, dataOptions: { ...toDatasetOptions(opts, opts.seed), split: 'test' as const } } : {}),
   });
-  if (report.notice) process.stderr.write(`onnx-cprune: ${report.notice}\n`);
-  if (!opts.quiet) process.stdout.write(`\n${formatValidationReport(report)}\n`);
-  return report;
 }
 
 /** A progress bar on stderr while groups are scored, only on a terminal and only when there are several groups. */
@@ -196,32 +177,4 @@ function progressBar(quiet: boolean | undefined): { update: (done: number, total
     },
     stop: () => bar?.stop(),
   };
-}
-
-export function summarize(r: PruneReport): string {
-  const pruned = r.groups.filter((g) => !g.declined);
-  const rows = pruned.map((g) => [
-    g.producers.length > 2 ? `${g.producers.slice(0, 2).join(', ')} +${g.producers.length - 2}` : g.producers.join(', '),
-    g.kind, `${g.kept.length}/${g.channels}`, `${(100 * (g.removedRatio ?? g.removed.length / g.channels)).toFixed(1)}%`,
-    g.layer ? `${humanCount(g.layer.params.before)} → ${humanCount(g.layer.params.after)}` : '',
-    g.layer ? `${humanCount(g.layer.macs.before)} → ${humanCount(g.layer.macs.after)}` : '',
-    g.method ?? '', g.method !== 'eigenvector' ? '' : g.converged === false ? 'no' : String(g.iterations ?? ''), shorten(g.note ?? '', 60),
-  ]);
-  const skipped = r.groups.length - pruned.length;
-  const pct = (a: number, b: number): string => (b ? `${((100 * a) / b).toFixed(1)}%` : '-');
-  // What --scope left out: "12 conv groups" (the report counts only groups --layers / --exclude would keep).
-  const outside = Object.entries(r.outOfScope ?? {}).filter(([, n]) => n > 0).map(([kind, n]) => `${n} ${kind} group${n === 1 ? '' : 's'}`).join(' and ');
-  const nothing = outside ? `no group was pruned: --scope ${r.scope} left no ${r.scope} group to prune; --scope all would prune ${outside}` : 'no group was pruned';
-  return [
-    rows.length ? formatTable(['group (producers)', 'kind', 'kept', 'removed', 'params', 'MACs', 'method', 'iters', 'note'], rows) : nothing,
-    '',
-    ...(r.rounding ? [`kept counts rounded: ${r.rounding.reason}`] : []),
-    `params ${humanCount(r.params.before)} → ${humanCount(r.params.after)} (${pct(r.params.after, r.params.before)}),  MACs ${humanCount(r.macs.before)} → ${humanCount(r.macs.after)} (${pct(r.macs.after, r.macs.before)})`,
-    `${pruned.length} group(s) pruned, ${skipped} left alone (see --report or \`onnx-cprune inspect --groups\` for why)`,
-    ...(rows.length && outside ? [`--scope all would also prune ${outside}`] : []),
-  ].join('\n');
-}
-
-function shorten(s: string, max: number): string {
-  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
 }

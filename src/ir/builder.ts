@@ -72,7 +72,11 @@ export class ModelBuilder {
     const proto = create(ModelProtoSchema, {
       irVersion: 8n,
       producerName: 'onnx-cprune-builder',
-      opsetImport: [create(OperatorSetIdProtoSchema, { domain: '', version: BigInt(this.opset) })],
+      opsetImport: [
+        create(OperatorSetIdProtoSchema, { domain: '', version: BigInt(this.opset) }),
+        // Every other domain the nodes use, at version 1: a model must import the domains of its ops.
+        ...[...new Set(this.graph.nodes.map((n) => n.domain))].filter((d) => d !== '' && d !== 'ai.onnx').map((domain) => create(OperatorSetIdProtoSchema, { domain, version: 1n })),
+      ],
     });
     const model = new Model(proto, this.graph, process.cwd());
     // Graph outputs need a type to be valid ONNX; shape inference supplies it.

@@ -3,6 +3,7 @@ export const DataType = {
   UNDEFINED: 0, FLOAT: 1, UINT8: 2, INT8: 3, UINT16: 4, INT16: 5, INT32: 6, INT64: 7, STRING: 8, BOOL: 9,
   FLOAT16: 10, DOUBLE: 11, UINT32: 12, UINT64: 13, COMPLEX64: 14, COMPLEX128: 15, BFLOAT16: 16,
   FLOAT8E4M3FN: 17, FLOAT8E4M3FNUZ: 18, FLOAT8E5M2: 19, FLOAT8E5M2FNUZ: 20, UINT4: 21, INT4: 22, FLOAT4E2M1: 23,
+  FLOAT8E8M0: 24, UINT2: 25, INT2: 26,
 } as const;
 export type DataType = (typeof DataType)[keyof typeof DataType];
 
@@ -11,19 +12,31 @@ export function dataTypeName(t: number): string {
   return NAMES.get(t) ?? `type${t}`;
 }
 
-/** Bytes per element in raw_data; 0.5 for the 4-bit types; undefined for strings. */
+/** Whether ONNX defines element type `t` (UNDEFINED, 0, is not a type a tensor can have). */
+export function isKnownDataType(t: number): t is DataType {
+  return Number.isInteger(t) && t > DataType.UNDEFINED && t <= DataType.INT2;
+}
+
+/** Bytes per element in raw_data; 0.5 for the 4-bit types, 0.25 for the 2-bit ones; undefined for strings and unknown types. */
 export function elementSize(t: number): number | undefined {
   switch (t) {
     case DataType.FLOAT: case DataType.INT32: case DataType.UINT32: return 4;
     case DataType.UINT8: case DataType.INT8: case DataType.BOOL:
-    case DataType.FLOAT8E4M3FN: case DataType.FLOAT8E4M3FNUZ: case DataType.FLOAT8E5M2: case DataType.FLOAT8E5M2FNUZ:
+    case DataType.FLOAT8E4M3FN: case DataType.FLOAT8E4M3FNUZ: case DataType.FLOAT8E5M2: case DataType.FLOAT8E5M2FNUZ: case DataType.FLOAT8E8M0:
       return 1;
     case DataType.UINT16: case DataType.INT16: case DataType.FLOAT16: case DataType.BFLOAT16: return 2;
     case DataType.INT64: case DataType.UINT64: case DataType.DOUBLE: case DataType.COMPLEX64: return 8;
     case DataType.COMPLEX128: return 16;
     case DataType.UINT4: case DataType.INT4: case DataType.FLOAT4E2M1: return 0.5;
+    case DataType.UINT2: case DataType.INT2: return 0.25;
     default: return undefined;
   }
+}
+
+/** Bytes `count` elements of type `t` take in raw_data (sub-byte types pack and round up); undefined for strings. */
+export function byteLengthOf(t: number, count: number): number | undefined {
+  const size = elementSize(t);
+  return size === undefined ? undefined : Math.ceil(count * size);
 }
 
 export function isFloatType(t: number): boolean {

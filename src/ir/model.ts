@@ -10,11 +10,17 @@ export class Model {
   readonly proto: ModelProto;
   /** Folder external-data locations are relative to. */
   readonly baseDir: string;
+  /**
+   * Real paths of every file the model was read from: the model file and its external data files. Saving refuses
+   * to write over any of them, since tensors not yet read still point into them.
+   */
+  readonly sourceFiles: readonly string[];
 
-  constructor(proto: ModelProto, graph: Graph, baseDir: string) {
+  constructor(proto: ModelProto, graph: Graph, baseDir: string, sourceFiles: readonly string[] = []) {
     this.proto = proto;
     this.graph = graph;
     this.baseDir = baseDir;
+    this.sourceFiles = sourceFiles;
   }
 
   get irVersion(): number { return Number(this.proto.irVersion); }

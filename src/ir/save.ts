@@ -1,8 +1,8 @@
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { create } from '@bufbuild/protobuf';
-import { ModelProtoSchema, StringStringEntryProtoSchema, TensorProto_DataLocation as DataLocation, type TensorProto } from 'onnx-buf';
-import { UserError } from './errors.js';
+import { ModelProtoSchema, StringStringEntryProtoSchema, TensorProto_DataLocation as DataLocation, type ModelProto, type TensorProto } from 'onnx-buf';
+import { fail, UserError } from './errors.js';
 import type { Model } from './model.js';
 import { encodeChunks } from './protoStream.js';
 import { modelToProto, type TensorWriter } from './serialize.js';
@@ -21,55 +21,146 @@ const AUTO_MARGIN = 64 << 20;
 
 /**
  * Writes the model to `path` atomically: everything goes to temporary files next to the targets, renamed into
- * place only once complete, so a failed run leaves no partial output and never touches the input.
+ * place only once complete, so a failed run leaves no partial output and never touches the input. Refuses a path
+ * (or side file) that is one of the files the model was read from, however it is spelled or linked.
  */
 export function saveModel(model: Model, path: string, opts: SaveOptions = {}): void {
+  writeStaged((files) => stageModel(model, path, opts, files));
+}
+
+/** Writes one file (a report, a page) atomically, as saveModel writes a model: a temporary beside it, then a rename. */
+export function writeFileAtomically(path: string, data: Uint8Array | string): void {
+  writeStaged((files) => files.write(path, data));
+}
+
+/** Runs `stage` on fresh StagedFiles and commits them: every file it staged takes its name, or none does. */
+export function writeStaged(stage: (files: StagedFiles) => void): void {
+  const files = new StagedFiles();
+  try {
+    stage(files);
+    files.commit();
+  } finally {
+    files.abort();
+  }
+}
+
+/** The side file saveModel writes weights to for a model saved at `path`. */
+export function sideFileOf(path: string): string {
+  return `${resolve(path)}.data`;
+}
+
+/** Writes the model (and its side file, if any) as temporaries of `files`; they take their names on commit. */
+export function stageModel(model: Model, path: string, opts: SaveOptions, files: StagedFiles): void {
   const target = resolve(path);
   const external = opts.externalData === true || (opts.externalData !== false && tensorBytes(model) > PROTOBUF_LIMIT - AUTO_MARGIN);
-  const temps: { tmp: string; final: string }[] = [];
-  const tmpName = (final: string): string => {
-    const tmp = temporaryPath(final);
-    temps.push({ tmp, final });
-    return tmp;
-  };
-  try {
+  for (const out of external ? [target, sideFileOf(target)] : [target]) {
+    const source = model.sourceFiles.find((f) => sameFile(f, out));
+    if (source) fail(`refusing to write '${out}': it is the input model or one of its external data files ('${source}')`);
+  }
+  files.run(path, () => {
     let writeTensor: TensorWriter = inlineTensor;
     let side: SideFile | undefined;
     if (external) {
-      const location = `${basename(target)}.data`;
-      side = new SideFile(tmpName(join(dirname(target), location)), location);
+      const location = basename(sideFileOf(target));
+      side = new SideFile(files.temp(sideFileOf(target)), location);
       writeTensor = (v) => side!.add(v, opts.externalThreshold ?? 1024);
     }
-    const proto = modelToProto(model, writeTensor);
-    side?.close();
-    writeChunks(tmpName(target), encodeChunks(ModelProtoSchema, proto));
-    for (const { tmp, final } of temps) renameSync(tmp, final);
-  } catch (e) {
-    for (const { tmp } of temps) try { unlinkSync(tmp); } catch { /* already gone */ }
-    throw saveFailure(path, e);
+    let proto: ModelProto;
+    try {
+      proto = modelToProto(model, writeTensor);
+    } finally {
+      side?.close();
+    }
+    writeChunks(files.temp(target), encodeChunks(ModelProtoSchema, proto));
+  });
+}
+
+/**
+ * Output files written as temporaries beside their targets and renamed into place together by commit(), so a run
+ * that fails part way (a report that cannot be written after the model was) leaves none of them. abort() removes
+ * whatever was not committed; after commit() it does nothing.
+ */
+export class StagedFiles {
+  private readonly staged: { tmp: string; final: string }[] = [];
+  private committed = false;
+
+  /** A fresh temporary path beside `final`, renamed to it on commit. */
+  temp(final: string): string {
+    const tmp = join(dirname(final), `.${basename(final)}.tmp-${process.pid}-${Date.now()}-${this.staged.length}`);
+    this.staged.push({ tmp, final });
+    return tmp;
+  }
+
+  /** Stages any bytes or text (a report) for `path`. */
+  write(path: string, data: Uint8Array | string): void {
+    this.run(path, () => writeChunks(this.temp(resolve(path)), [typeof data === 'string' ? new TextEncoder().encode(data) : data]));
+  }
+
+  /** Runs a write; a system error (a missing folder, a directory in the way, a full disk) becomes a one-line UserError. */
+  run(path: string, write: () => void): void {
+    try {
+      write();
+    } catch (e) {
+      throw asUserError(e, path);
+    }
+  }
+
+  /** Renames every temporary into place; if one fails, the files already renamed are removed again. */
+  commit(): void {
+    const done: string[] = [];
+    try {
+      for (const { tmp, final } of this.staged) {
+        renameSync(tmp, final);
+        done.push(final);
+      }
+      this.committed = true;
+    } catch (e) {
+      for (const f of done) removeQuietly(f);
+      throw asUserError(e, this.staged[done.length]?.final ?? '');
+    }
+  }
+
+  abort(): void {
+    if (this.committed) return;
+    for (const { tmp } of this.staged) removeQuietly(tmp);
   }
 }
 
-/** Writes a file (a report, a page) atomically, as saveModel writes a model: a temporary file beside it, then a rename. */
-export function writeFileAtomically(path: string, data: string | Uint8Array): void {
-  const tmp = temporaryPath(resolve(path));
-  try {
-    writeChunks(tmp, [typeof data === 'string' ? new TextEncoder().encode(data) : data]);
-    renameSync(tmp, path);
-  } catch (e) {
-    try { unlinkSync(tmp); } catch { /* never created, or already gone */ }
-    throw saveFailure(path, e);
-  }
+function removeQuietly(path: string): void {
+  try { unlinkSync(path); } catch { /* never written, or already gone */ }
 }
 
-function temporaryPath(final: string): string {
-  return join(dirname(final), `.${basename(final)}.tmp-${process.pid}-${Date.now()}`);
-}
-
-/** A missing folder, a directory in the way, a full disk: the user's to fix, so one line and exit 2. */
-function saveFailure(path: string, e: unknown): unknown {
+function asUserError(e: unknown, path: string): unknown {
   const sys = e as NodeJS.ErrnoException;
-  return sys.syscall && sys.code ? new UserError(`saving '${path}' failed: ${sys.code} (${sys.syscall}${sys.path ? ` '${sys.path}'` : ''})`) : e;
+  if (sys.syscall && sys.code) return new UserError(`saving '${path}' failed: ${sys.code} (${sys.syscall}${sys.path ? ` '${sys.path}'` : ''})`);
+  return e;
+}
+
+/**
+ * Whether two paths name the same file: the same real path (links and `..` resolved; for a file not yet there,
+ * its folder's real path), or the same inode (hard links).
+ */
+export function sameFile(a: string, b: string): boolean {
+  if (realTarget(a) === realTarget(b)) return true;
+  try {
+    const sa = statSync(a);
+    const sb = statSync(b);
+    return sa.ino === sb.ino && sa.dev === sb.dev;
+  } catch {
+    return false; // one of them does not exist yet
+  }
+}
+
+function realTarget(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    try {
+      return join(realpathSync(dirname(resolve(path))), basename(path));
+    } catch {
+      return resolve(path);
+    }
+  }
 }
 
 /** The initializer as written inline: external tensors are read in and stored as raw_data. */
@@ -113,8 +204,11 @@ class SideFile {
   }
 
   close(): void {
-    fsyncSync(this.fd);
-    closeSync(this.fd);
+    try {
+      fsyncSync(this.fd);
+    } finally {
+      closeSync(this.fd);
+    }
   }
 }
 

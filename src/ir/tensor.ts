@@ -1,11 +1,8 @@
-import { create } from '@bufbuild/protobuf';
-import { TensorProtoSchema, type TensorProto } from 'onnx-buf';
-import { DataType, bfloat16ToFloat, dataTypeName, elementSize, floatToBfloat16, floatToHalf, halfToFloat } from './dtype.js';
+import { create, isFieldSet } from '@bufbuild/protobuf';
+import { TensorProtoSchema, TensorProto_DataLocation as DataLocation, type TensorProto } from 'onnx-buf';
+import { DataType, bfloat16ToFloat, byteLengthOf, dataTypeName, elementSize, floatToBfloat16, floatToHalf, halfToFloat, isKnownDataType } from './dtype.js';
 import { fail } from './errors.js';
 import type { ExternalDataSource } from './externalData.js';
-
-/** Largest element count we accept in one tensor: beyond this the dims are an allocation bomb, not a model. */
-export const MAX_ELEMENTS = 2 ** 40;
 
 /**
  * An ONNX tensor. It wraps the TensorProto it was read from, so a tensor no pass touched is written back exactly;
@@ -27,35 +24,52 @@ export class Tensor {
   get numel(): number { return numelOf(this.proto.dims); }
   /** Bytes the elements take, whether stored raw, in typed fields or externally. */
   get byteLength(): number {
-    const size = elementSize(this.dataType);
-    if (size === undefined) return this.proto.stringData.reduce((n, s) => n + s.byteLength, 0);
-    return Math.ceil(this.numel * size);
+    return byteLengthOf(this.dataType, this.numel) ?? this.proto.stringData.reduce((n, s) => n + s.byteLength, 0);
   }
 
-  /** Checks the stored data agrees with dims; throws a UserError naming the tensor if it does not. */
-  validate(): void {
+  /**
+   * Checks the tensor agrees with itself: a type ONNX defines, dims that are not negative, and exactly the data the
+   * dims need, in the one place the type keeps it (raw_data, its typed field, or an external range). Dims are only
+   * compared with the bytes present, so a tensor claiming 2^40 elements is refused without allocating anything.
+   * Throws a UserError naming the tensor (`where` says where it sits, e.g. in which node's attribute).
+   */
+  validate(where = `tensor '${this.proto.name}'`): void {
     const p = this.proto;
-    for (const d of p.dims) if (d < 0n) fail(`tensor '${p.name}' has a negative dimension ${d}`);
-    const n = this.numel;
-    if (n > MAX_ELEMENTS) fail(`tensor '${p.name}' declares ${n} elements (dims [${p.dims.join(', ')}]): refusing an absurd allocation`);
-    const size = elementSize(p.dataType);
+    if (!isKnownDataType(p.dataType)) fail(`${where} has data_type ${p.dataType}, which ONNX does not define`);
+    for (const d of p.dims) if (d < 0n) fail(`${where} has a negative dimension ${d} (dims [${p.dims.join(', ')}])`);
+    const n = numelOf(p.dims);
+    if (!Number.isFinite(n)) fail(`${where} declares dims [${p.dims.join(', ')}], over 2^53 elements: no tensor that size can exist`);
+    const type = dataTypeName(p.dataType);
+    const shape = `dims [${p.dims.join(', ')}] of ${type}`;
+    if (p.dataLocation !== DataLocation.DEFAULT && p.dataLocation !== DataLocation.EXTERNAL)
+      fail(`${where} has data_location ${p.dataLocation}, which ONNX does not define`);
+    const field = typedFieldOf(p.dataType);
+    const filled = TYPED_FIELDS.filter((f) => p[f].length > 0);
     if (this.external) {
-      if (size !== undefined && this.external.length !== Math.ceil(n * size))
-        fail(`tensor '${p.name}': external data holds ${this.external.length} bytes but dims [${p.dims.join(', ')}] of ${dataTypeName(p.dataType)} need ${Math.ceil(n * size)}`);
+      if (p.dataType === DataType.STRING) fail(`${where}: string tensors cannot keep their data externally`);
+      if (p.rawData.byteLength > 0 || filled.length > 0) fail(`${where} is marked external but also holds data inline`);
+      const need = byteLengthOf(p.dataType, n)!;
+      if (this.external.length !== need)
+        fail(`${where}: external data holds ${this.external.length} bytes but ${shape} need ${need}`);
       return;
     }
-    if (size === undefined) {
-      if (p.dataType === DataType.STRING && p.stringData.length !== n && !(n === 0 && p.stringData.length === 0))
-        fail(`tensor '${p.name}': ${p.stringData.length} strings but dims need ${n}`);
+    // external_data entries count only with data_location EXTERNAL (as onnxruntime reads them): say so when they mislead.
+    const ignored = p.externalData.length > 0 ? ' (its external_data entries are ignored: data_location is not EXTERNAL)' : '';
+    const misplaced = filled.filter((f) => f !== field);
+    if (misplaced.length) fail(`${where}: ${type} values belong in ${fieldName(field)}, but ${fieldName(misplaced[0]!)} holds data`);
+    // raw_data counts when present, even empty (as onnxruntime reads it): it must then hold everything.
+    if (p.rawData.byteLength > 0 || isFieldSet(p, TensorProtoSchema.field.rawData)) {
+      if (p.dataType === DataType.STRING) fail(`${where}: string tensors cannot use raw_data`);
+      if (filled.length) fail(`${where} holds data both in raw_data and in ${fieldName(filled[0]!)}`);
+      const need = byteLengthOf(p.dataType, n)!;
+      if (p.rawData.byteLength !== need) fail(`${where}: raw_data holds ${p.rawData.byteLength} bytes but ${shape} need ${need}${ignored}`);
       return;
     }
-    const stored = storedCount(p);
-    if (stored.raw) {
-      const need = Math.ceil(n * size);
-      if (p.rawData.byteLength !== need)
-        fail(`tensor '${p.name}': raw_data holds ${p.rawData.byteLength} bytes but dims [${p.dims.join(', ')}] of ${dataTypeName(p.dataType)} need ${need}`);
-    } else if (stored.count !== 0 && stored.count !== n * stored.perElement) {
-      fail(`tensor '${p.name}': holds ${stored.count} values but dims [${p.dims.join(', ')}] need ${n * stored.perElement}`);
+    const count = p[field].length;
+    const need = typedCount(p.dataType, n);
+    if (count !== need) {
+      if (count === 0) fail(`${where} holds no data but ${shape} need ${need === n ? `${n} values` : `${need} entries`}${ignored}`);
+      fail(`${where}: ${fieldName(field)} holds ${count} values but ${shape} need ${need}`);
     }
   }
 
@@ -63,7 +77,7 @@ export class Tensor {
   bytes(): Uint8Array {
     if (this.external) return this.external.read();
     const p = this.proto;
-    if (p.rawData.byteLength > 0 || storedCount(p).count === 0) return p.rawData;
+    if (p.rawData.byteLength > 0 || TYPED_FIELDS.every((f) => p[f].length === 0)) return p.rawData;
     return typedFieldsToBytes(p);
   }
 
@@ -89,7 +103,7 @@ export class Tensor {
     const n = this.numel;
     const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
     const read = numberReader(this.dataType, dv);
-    if (!read) return Array.from(this.toFloat32());
+    if (!read) fail(`tensor '${this.name}': ${dataTypeName(this.dataType)} values cannot be read as numbers (onnx-cprune computes on float, integer and bool tensors)`);
     return Array.from({ length: n }, (_, i) => read(i));
   }
 
@@ -128,19 +142,41 @@ export class Tensor {
   }
 }
 
+/** Element count of dims; Infinity when it passes 2^53, where doubles stop counting exactly. */
 export function numelOf(dims: readonly (bigint | number)[]): number {
-  let n = 1;
-  for (const d of dims) n *= Number(d);
-  return n;
+  let n = 1n;
+  for (const d of dims) {
+    n *= BigInt(d);
+    if (n === 0n) return 0;
+    if (n > BigInt(Number.MAX_SAFE_INTEGER) || n < 0n) return n < 0n ? Number.NaN : Infinity;
+  }
+  return Number(n);
 }
 
-function storedCount(p: TensorProto): { raw: boolean; count: number; perElement: number } {
-  if (p.rawData.byteLength > 0) return { raw: true, count: p.rawData.byteLength, perElement: 1 };
-  const complex = p.dataType === DataType.COMPLEX64 || p.dataType === DataType.COMPLEX128 ? 2 : 1;
-  const count = p.floatData.length + p.int32Data.length + p.int64Data.length + p.doubleData.length + p.uint64Data.length;
-  // int4/uint4 pack two per int32 entry; we only read them raw, so skip the count check for them.
-  const packed = p.dataType === DataType.INT4 || p.dataType === DataType.UINT4 || p.dataType === DataType.FLOAT4E2M1;
-  return { raw: false, count: packed ? 0 : count, perElement: complex };
+/** The TensorProto fields that hold values as typed lists, and which one each element type uses. */
+const TYPED_FIELDS = ['floatData', 'int32Data', 'stringData', 'int64Data', 'doubleData', 'uint64Data'] as const;
+type TypedField = (typeof TYPED_FIELDS)[number];
+
+function typedFieldOf(t: number): TypedField {
+  switch (t) {
+    case DataType.FLOAT: case DataType.COMPLEX64: return 'floatData';
+    case DataType.STRING: return 'stringData';
+    case DataType.INT64: return 'int64Data';
+    case DataType.DOUBLE: case DataType.COMPLEX128: return 'doubleData';
+    case DataType.UINT32: case DataType.UINT64: return 'uint64Data';
+    default: return 'int32Data'; // the small integers, bool, float16/bfloat16, float8, and the packed 4- and 2-bit types
+  }
+}
+
+function fieldName(f: TypedField): string {
+  return f.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+/** Entries the typed field holds for n elements: two per complex number, packed bytes for sub-byte types. */
+function typedCount(t: number, n: number): number {
+  if (t === DataType.COMPLEX64 || t === DataType.COMPLEX128) return 2 * n;
+  const size = elementSize(t);
+  return size !== undefined && size < 1 ? Math.ceil(n * size) : n;
 }
 
 function numberReader(t: number, dv: DataView): ((i: number) => number) | undefined {
@@ -161,29 +197,26 @@ function numberReader(t: number, dv: DataView): ((i: number) => number) | undefi
   }
 }
 
-/** Converts the typed repeated fields (float_data, int32_data, ...) to the raw little-endian layout. */
+/** Converts the typed repeated fields (float_data, int32_data, ...) to the raw little-endian layout (validated counts). */
 function typedFieldsToBytes(p: TensorProto): Uint8Array {
   const t = p.dataType;
-  const size = elementSize(t);
-  if (size === undefined || size < 1) fail(`tensor '${p.name}': cannot read ${dataTypeName(t)} stored in typed fields`);
-  const n = numelOf(p.dims) * (t === DataType.COMPLEX64 || t === DataType.COMPLEX128 ? 2 : 1);
-  const out = new Uint8Array(numelOf(p.dims) * size);
+  const n = numelOf(p.dims);
+  const bytes = byteLengthOf(t, n);
+  if (bytes === undefined) fail(`tensor '${p.name}': ${dataTypeName(t)} values have no byte layout`);
+  const out = new Uint8Array(bytes);
   const dv = new DataView(out.buffer);
-  for (let i = 0; i < n; i++) {
+  const count = typedCount(t, n);
+  for (let i = 0; i < count; i++) {
     switch (t) {
       case DataType.FLOAT: case DataType.COMPLEX64: dv.setFloat32(4 * i, p.floatData[i]!, true); break;
       case DataType.DOUBLE: case DataType.COMPLEX128: dv.setFloat64(8 * i, p.doubleData[i]!, true); break;
       case DataType.INT64: dv.setBigInt64(8 * i, p.int64Data[i]!, true); break;
-      case DataType.UINT64: case DataType.UINT32: {
-        const v = p.uint64Data[i]!;
-        if (t === DataType.UINT64) dv.setBigUint64(8 * i, v, true);
-        else dv.setUint32(4 * i, Number(v), true);
-        break;
-      }
+      case DataType.UINT64: dv.setBigUint64(8 * i, p.uint64Data[i]!, true); break;
+      case DataType.UINT32: dv.setUint32(4 * i, Number(p.uint64Data[i]! & 0xffffffffn), true); break;
       case DataType.INT32: dv.setInt32(4 * i, p.int32Data[i]!, true); break;
       case DataType.INT16: case DataType.UINT16: case DataType.FLOAT16: case DataType.BFLOAT16:
         dv.setUint16(2 * i, p.int32Data[i]! & 0xffff, true); break;
-      default: dv.setUint8(i, p.int32Data[i]! & 0xff);
+      default: dv.setUint8(i, p.int32Data[i]! & 0xff); // one byte per entry: 8-bit types and packed sub-byte pairs
     }
   }
   return out;

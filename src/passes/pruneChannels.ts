@@ -22,8 +22,9 @@ export function pruneChannels(model: Model, keep: KeepSpec): Model {
   // Nothing has been modified up to here.
   rewrite.apply();
   forgetAnalysis(model);
-  inferShapes(model, { overwrite: true });
+  const { problems } = inferShapes(model, { overwrite: true });
   // The safety net: the analysis already declined every group whose trial rewrite inference did not confirm.
+  if (problems.length) throw new Error(`internal: the pruned model is inconsistent: ${problems[0]!.message}`);
   for (const [v, shape] of rewrite.newShapes) {
     // Shape inference could not recompute it (an op it has no rule for): keep ours rather than a stale value_info.
     if (!v.shape) v.shape = shape;

@@ -1,7 +1,5 @@
 import { readFileSync, statSync, type Stats } from 'node:fs';
 import { fail } from '../ir/errors.js';
-import { writeFileAtomically } from '../ir/save.js';
-import { renderReportPage } from './html/page.js';
 import { parseSavedReport, type SavedReport } from './schema.js';
 
 export { renderReportPage } from './html/page.js';
@@ -31,9 +29,4 @@ export function loadSavedReport(path: string): SavedReport {
     fail(`cannot read the report '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   return parseSavedReport(json, `'${path}'`);
-}
-
-/** Writes the report's HTML page atomically. */
-export function writeReportPage(report: SavedReport, path: string): void {
-  writeFileAtomically(path, renderReportPage(report));
 }

@@ -30,7 +30,14 @@ export interface ValidateOptions {
   latency?: boolean;
   /** onnxruntime intra-op threads for both models (default: its own, one per core). */
   threads?: number;
+  /** What to call models given in memory in the report (default: their paths, else 'original' / 'pruned'). */
+  names?: { original?: string; pruned?: string };
 }
+
+/** Most random samples a validation draws: beyond this the comparison says nothing new and only takes hours. */
+export const MAX_RANDOM_SAMPLES = 100_000;
+/** Most input elements one batch may take (1 GiB of float32): larger batches cannot be allocated reliably. */
+const MAX_BATCH_ELEMENTS = 2 ** 28;
 
 export interface ModelFigures {
   params: number;
@@ -69,7 +76,9 @@ interface Feeder {
 export async function validateModels(original: Model | string, pruned: Model | string, opts: ValidateOptions = {}): Promise<ValidationReport> {
   const batch = opts.batch ?? 32;
   const notes: string[] = [];
-  const sessionOptions = opts.threads ? { intraOpNumThreads: opts.threads } : {};
+  // Read with our loader first: a model that lies about itself is refused here, naming what is wrong.
+  const models = [original, pruned].map((m) => (typeof m === 'string' ? loadModel(m) : m)) as [Model, Model];
+  const sessionOptions = { ...optimizationFor(models, notes), ...(opts.threads ? { intraOpNumThreads: opts.threads } : {}) };
   const a = await openSession(original, { ep: opts.ep, sessionOptions });
   let b: Awaited<ReturnType<typeof openSession>> | undefined;
   try {
@@ -78,8 +87,9 @@ export async function validateModels(original: Model | string, pruned: Model | s
     checkSameInputs(specs, b.session);
     const fixed = specs.find((s) => s.fixedBatch !== undefined)?.fixedBatch;
     if (fixed !== undefined) notes.push(`the model has a fixed batch size of ${fixed}: every run uses batches of ${fixed}`);
-    const feeder = await makeFeeder(specs, opts);
     const runBatch = fixed ?? batch;
+    const feeder = await makeFeeder(specs, opts, Math.max(runBatch, 1));
+    if (specs.length === 0) notes.push('the model takes no inputs (every graph input has an initializer as its default): one run is compared');
 
     const { outputs, accuracy } = await compareOutputs(a.session, b.session, feeder, runBatch, fixed !== undefined);
     if (feeder.labels && !accuracy) notes.push('labelled data, but no [batch, classes] output covering every label: accuracy not computed');
@@ -91,8 +101,8 @@ export async function validateModels(original: Model | string, pruned: Model | s
       }
     }
     const report: ValidationReport = {
-      original: label(original, 'original'),
-      pruned: label(pruned, 'pruned'),
+      original: label(original, opts.names?.original ?? 'original'),
+      pruned: label(pruned, opts.names?.pruned ?? 'pruned'),
       ep: a.ep,
       inputs: specs,
       data: { source: dataLabel(opts), samples: feeder.samples, sampleShape: feeder.sampleShape, labelled: !!feeder.labels },
@@ -102,7 +112,7 @@ export async function validateModels(original: Model | string, pruned: Model | s
     };
     if (a.notice) report.notice = a.notice;
     if (accuracy) report.accuracy = accuracy;
-    const stats = await figures(original, pruned, notes);
+    const stats = await figures(models, notes);
     if (stats) report.stats = stats;
     return report;
   } finally {
@@ -150,16 +160,18 @@ async function run(s: ort.InferenceSession, feeds: Record<string, ort.Tensor>, w
   }
 }
 
-async function makeFeeder(specs: InputSpec[], opts: ValidateOptions): Promise<Feeder> {
+async function makeFeeder(specs: InputSpec[], opts: ValidateOptions, batch: number): Promise<Feeder> {
   const seed = opts.seed ?? 0;
-  if (opts.data === undefined) return randomFeeder(specs, opts.random ?? 32, seed);
+  if (opts.data === undefined) return randomFeeder(specs, opts.random ?? 32, seed, batch);
   if (opts.random !== undefined) fail('give either data or a number of random samples, not both');
   if (specs.length !== 1) fail(`data files feed models with one input; this one has ${specs.length} (${specs.map((s) => s.name).join(', ')}): use random inputs`);
   const spec = specs[0]!;
   const ds = typeof opts.data === 'string'
     ? await loadDataset(opts.data, { split: 'test', seed: opts.dataOptions?.limit || opts.dataOptions?.perClass ? seed : undefined, ...dataOptionsForInput(spec), ...opts.dataOptions })
     : opts.data;
-  return dataFeeder(spec, ds);
+  const feeder = dataFeeder(spec, ds);
+  checkBatchSize(spec, feeder.sampleShape, batch);
+  return feeder;
 }
 
 function dataFeeder(spec: InputSpec, ds: Dataset): Feeder {
@@ -183,18 +195,30 @@ function dataFeeder(spec: InputSpec, ds: Dataset): Feeder {
   return feeder;
 }
 
-/** Random samples for every input; sample i is the same whatever batch it lands in. */
-function randomFeeder(specs: InputSpec[], samples: number, seed: number): Feeder {
-  if (!(Number.isInteger(samples) && samples > 0)) fail(`the number of random samples must be a positive integer, got ${samples}`);
+/**
+ * Random samples for every input; sample i is the same whatever batch it lands in. A model whose every input has an
+ * initializer (its default, allowed since IR 4, so onnxruntime does not ask for it) takes no feeds: it has one run.
+ */
+function randomFeeder(specs: InputSpec[], samples: number, seed: number, batch: number): Feeder {
+  if (!(Number.isInteger(samples) && samples > 0 && samples <= MAX_RANDOM_SAMPLES))
+    fail(`the number of random samples must be an integer in [1, ${MAX_RANDOM_SAMPLES}], got ${samples}`);
   const one = specs.map((s) => concreteDims(s, 1));
+  for (const [k, spec] of specs.entries()) checkBatchSize(spec, one[k]!.slice(1), batch);
   return {
-    samples,
-    sampleShape: one[0]!.slice(1),
+    samples: specs.length === 0 ? 1 : samples,
+    sampleShape: one[0]?.slice(1) ?? [],
     batch(start, rows, size) {
       const ids = Array.from({ length: size }, (_, r) => start + (r % rows));
       return Object.fromEntries(specs.map((spec, k) => [spec.name, randomBatch(spec, one[k]!, ids, seed)]));
     },
   };
+}
+
+/** Refuses a batch too large to allocate before trying to (an input declared [1, 3, 100000, 100000], --batch 4096). */
+function checkBatchSize(spec: InputSpec, sample: readonly number[], batch: number): void {
+  const elements = batch * sample.reduce((a, b) => a * b, 1);
+  if (elements > MAX_BATCH_ELEMENTS)
+    fail(`a batch of ${batch} samples of input '${spec.name}' [${sample.join(', ')}] would hold ${elements} values, over the ${MAX_BATCH_ELEMENTS} one batch may take: lower --batch`);
 }
 
 function checkSameInputs(specs: InputSpec[], b: ort.InferenceSession): void {
@@ -203,12 +227,33 @@ function checkSameInputs(specs: InputSpec[], b: ort.InferenceSession): void {
   if (names !== other) fail(`the models take different inputs: original (${names}), pruned (${other})`);
 }
 
-async function figures(original: Model | string, pruned: Model | string, notes: string[]): Promise<ValidationReport['stats']> {
+/** More consumers of one value than this and onnxruntime's graph optimizations take quadratic time (minutes). */
+const MAX_OPTIMIZED_FANOUT = 512;
+
+/**
+ * onnxruntime's optimizers slow down quadratically on a value feeding thousands of nodes (5 000 parallel branches
+ * take over two minutes to open at the default level, two seconds unoptimized). Such models are run unoptimized,
+ * and the report says so, since their latency is then not what a deployment would see.
+ */
+function optimizationFor(models: readonly Model[], notes: string[]): { graphOptimizationLevel: 'disabled' } | undefined {
+  for (const m of models) {
+    for (const v of m.graph.allValues()) {
+      const uses = v.uses().length;
+      if (uses > MAX_OPTIMIZED_FANOUT) {
+        notes.push(`'${v.name}' feeds ${uses} nodes: onnxruntime's graph optimizations were turned off for both models (they take minutes on such fan-out), so latency is unoptimized`);
+        return { graphOptimizationLevel: 'disabled' };
+      }
+    }
+  }
+  return undefined;
+}
+
+async function figures([original, pruned]: readonly [Model, Model], notes: string[]): Promise<ValidationReport['stats']> {
   try {
     // Loaded on demand: the stats need shape inference, which a failure here must not keep validation from running.
     const { modelStats } = await import('../ir/stats.js');
-    const sa = modelStats(typeof original === 'string' ? loadModel(original) : original);
-    const sb = modelStats(typeof pruned === 'string' ? loadModel(pruned) : pruned);
+    const sa = modelStats(original);
+    const sb = modelStats(pruned);
     if (sa.macsUnknown.length + sb.macsUnknown.length > 0) notes.push(`MACs leave out ${sa.macsUnknown.length + sb.macsUnknown.length} node(s) whose shapes are unknown`);
     return {
       original: { params: sa.params, macs: sa.macs },

@@ -73,7 +73,7 @@ const cases: { name: string; make: () => string; message: RegExp }[] = [
     },
   },
   {
-    name: 'absurd initializer dims', message: /absurd allocation/,
+    name: 'absurd initializer dims', message: /dims \[1000000000000, 1000000000000\], over 2\^53 elements/,
     make: () => write('bomb_init.onnx', editModel(smallConvNet(), (m) => {
       const t = m.graph!.initializer[0]!;
       t.dims = [10n ** 12n, 10n ** 12n];
@@ -81,7 +81,7 @@ const cases: { name: string; make: () => string; message: RegExp }[] = [
     })),
   },
   {
-    name: 'absurd dims in a Constant node', message: /absurd allocation/,
+    name: 'absurd dims in a Constant node', message: /dims \[1000000000000, 1000000000000\], over 2\^53 elements/,
     make: () => write('bomb_constant.onnx', editModel(smallConvNet(), (m) => {
       const g = m.graph!;
       const t = g.initializer.shift()!;
@@ -177,8 +177,8 @@ describe('CLI guards', () => {
   });
 
   it.each([
-    ['a missing folder', (d: string) => join(d, 'no', 'such', 'dir', 'out.onnx'), /saving .* failed: ENOENT/],
-    ['an existing directory', (d: string) => { mkdirSync(join(d, 'taken.onnx')); return join(d, 'taken.onnx'); }, /saving .* failed: EISDIR/],
+    ['a missing folder', (d: string) => join(d, 'no', 'such', 'dir', 'out.onnx'), /its folder does not exist/],
+    ['an existing directory', (d: string) => { mkdirSync(join(d, 'taken.onnx')); return join(d, 'taken.onnx'); }, /it is a directory/],
   ] as const)('refuses an output path in %s, leaving no temp file', (_what, target, message) => {
     const input = write('good.onnx', smallConvNet());
     const outDir = mkdtempSync(join(root, 'out-'));

@@ -5,7 +5,7 @@
  * engine learned for each is in fixtures/decoders/README.md.
  */
 import { join } from 'node:path';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeModel } from '../../src/ir/load.js';
 import { encodeModel } from '../../src/ir/save.js';
@@ -247,6 +247,27 @@ describe('decoder CLI', () => {
       const keep = readKeep(fx, fixtureBytes(fx), new Uint8Array(readFileSync(join(dir, 'out', 'model.onnx'))));
       const decoder = (JSON.parse(readFileSync(written, 'utf8')) as { model: { decoder: Record<string, number> } }).model.decoder;
       expect(decoder).toMatchObject({ num_attention_heads: keep.layers[0]!.heads.length, num_key_value_heads: keep.layers[0]!.kvHeads.length, hidden_size: keep.hidden.length, head_size: cfg.headDim });
+    });
+  });
+
+  it('the updated genai_config.json is an output like the others: checked before any work, written with the model or not at all', () => {
+    const fx = decoderFixture('llama_gqa_cache');
+    withTempDir('genai-out', (dir) => {
+      copyFileSync(fx.path, join(dir, 'model.onnx'));
+      writeFileSync(join(dir, 'genai_config.json'), JSON.stringify({ model: { decoder: { num_attention_heads: fx.config.heads[0] } } }));
+      const out = join(dir, 'out');
+      mkdirSync(out);
+      const args = [join(dir, 'model.onnx'), '-o', join(out, 'model.onnx'), '--scope', 'all', '--ratio', '0.5', '-q'];
+      // Another output onto it: refused before any work.
+      let r = runCli([...args, '--report', join(out, 'genai_config.json')]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^onnx-cprune: the updated genai_config\.json and the report are the same file '.*'\n$/);
+      // A directory in its place: refused before any work, nothing written.
+      mkdirSync(join(out, 'genai_config.json'));
+      r = runCli([...args, '--report', join(out, 'r.json')]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^onnx-cprune: cannot write the updated genai_config\.json '.*': it is a directory\n$/);
+      expect(readdirSync(out)).toEqual(['genai_config.json']);
     });
   });
 });

@@ -15,7 +15,9 @@ describe('channelVectors', () => {
     const flat = b.op('Flatten', [b.op('GlobalAveragePool', [up])]);
     const g1 = b.op('Gemm', [flat, b.weight('g1', [2, 4], seq(8))], {}, { name: 'gemmN' });
     const g2 = b.op('Gemm', [g1, b.weight('g2', [3, 4], seq(12))], { transB: 1 }, { name: 'gemmT' });
-    const mm = b.op('MatMul', [g2, b.weight('mm', [3, 2], seq(6), 0.5, DataType.FLOAT16)], {}, { name: 'mm' });
+    // float16 storage behind a Cast, as exporters write it (MatMul takes operands of one type).
+    const mmWeight = b.op('Cast', [b.weight('mm', [3, 2], seq(6), 0.5, DataType.FLOAT16)], { to: DataType.FLOAT });
+    const mm = b.op('MatMul', [g2, mmWeight], {}, { name: 'mm' });
     b.output(mm);
     const vectors = analyze(b.build()).map((g) => channelVectors(g)[0]!);
     const [conv0, up0, gemmN, gemmT, mm0] = vectors;

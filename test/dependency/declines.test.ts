@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ModelBuilder } from '../../src/ir/builder.js';
 import { DataType } from '../../src/ir/dtype.js';
+import { UserError } from '../../src/ir/errors.js';
 import { decodeModel } from '../../src/ir/load.js';
 import type { Model } from '../../src/ir/model.js';
 import { encodeModel } from '../../src/ir/save.js';
@@ -32,34 +33,25 @@ const unregister: (() => void)[] = [];
 afterEach(() => { for (const u of unregister.splice(0)) u(); });
 
 describe('declined, never an internal error', () => {
-  it('channel axes of different lengths meeting at a node (a Concat axis out of range) decline both groups there', () => {
+  it('a model whose nodes contradict themselves (a Concat axis out of range) is refused at analysis, naming the node', () => {
     const { b, op, conv } = graph();
     const x = b.input('x', [1, 3, 4, 4]);
     const cat = op('cat', 'Concat', [conv('a', x, 3, 9), conv('c', x, 3, 7)], { axis: 1 });
     b.output(conv('out', cat, 16, 2));
     const model = b.build();
     model.graph.nodes.find((n) => n.name === 'cat')!.setAttr('axis', 99);
-    const groups = analyze(model);
-    for (const producer of ['a', 'c']) {
-      const g = groups.find((x) => x.producers.some((n) => n.name === producer))!;
-      expect(g.prunable).toBe(false);
-      expect(g.reason).toContain("Concat 'cat': channel axes of 9 and 7 meet");
-    }
+    expect(() => analyze(model)).toThrow(UserError);
+    expect(() => analyze(model)).toThrow("node 'cat' (Concat): axis 99 is out of range for rank 4");
   });
 
-  it('a value_info that shape inference contradicts on a tracked value declines that group only, naming the node', () => {
+  it('a value_info that contradicts what its node computes is refused at analysis, naming the node', () => {
     const { b, op, conv } = graph();
     const x = b.input('x', [1, 3, 6, 6]);
     const h = conv('c1', x, 3, 4);
     b.output(conv('c3', op('relu', 'Relu', [conv('c2', h, 4, 5)]), 5, 2));
     const model = b.build();
     h.shape = [1, 4, 5, 5];
-    const groups = analyze(model);
-    expect(shapeOf(groups)).toEqual(['c1:4!', 'c2:5', 'c3:2!']);
-    expect(groups[0]!.reason).toBe("not confirmed by shape inference: Conv 'c1': the engine predicts [1,2,5,5] for 'c1_out0' but shape inference finds [1,2,6,6]");
-    // The rest prunes, and the safety net after the real rewrite stays quiet.
-    pruneChannels(model, new Map([[1, [0, 2, 4]]]));
-    expect(model.graph.outputs[0]!.shape).toEqual([1, 2, 6, 6]);
+    expect(() => analyze(model)).toThrow("node 'c1' (Conv): 'c1_out0' is declared with shape [1, 4, 5, 5] but the node makes [1, 4, 6, 6]");
   });
 
   /** c1 → SpaceToDepth (5 channels → 20) → Relu → c2, with a registered rule for SpaceToDepth. */

@@ -25,14 +25,14 @@ const CASES: [string, string[], RegExp][] = [
   ['--ratio 1', ['--ratio', '1'], /--ratio must be a number in \[0, 0\.99\], got '1'/],
   ['--ratio -0.1', ['--ratio', '-0.1'], /--ratio must be a number/],
   ['--scope bogus', ['--scope', 'bogus'], /--scope.*'bogus' is invalid/],
-  ['--round-to 0', ['--round-to', '0'], /--round-to must be 'auto' or an integer >= 1, got '0'/],
-  ['--round-to fast', ['--round-to', 'fast'], /--round-to must be 'auto' or an integer >= 1, got 'fast'/],
+  ['--round-to 0', ['--round-to', '0'], /--round-to must be 'auto' or an integer in \[1, \d+\], got '0'/],
+  ['--round-to fast', ['--round-to', 'fast'], /--round-to must be 'auto' or an integer in \[1, \d+\], got 'fast'/],
   ['--target-latency 0', ['--target-latency', '0'], /--target-latency must be a number in \[0\.01, 1\]/],
   ['--target-latency 1.5', ['--target-latency', '1.5'], /--target-latency must be a number in \[0\.01, 1\]/],
   ['--target-latency with --target-macs', ['--target-latency', '0.5', '--target-macs', '0.5'], /one target: --target-latency cannot be combined/],
   ['--target-latency with --global', ['--target-latency', '0.5', '--global'], /--target-latency chooses every group's width itself/],
-  ['--threads 0', ['--threads', '0'], /--threads must be an integer >= 1/],
-  ['--layer-ratios (missing file)', ['--layer-ratios', join(dir, 'nope.json')], /cannot read ratio config/],
+  ['--threads 0', ['--threads', '0'], /--threads must be an integer in \[1, /],
+  ['--layer-ratios (missing file)', ['--layer-ratios', join(dir, 'nope.json')], /the --layer-ratios file .* does not exist/],
   ['--layer-ratios (bad JSON)', ['--layer-ratios', config('bad.json', '{"/1/Gemm": 0.5,')], /bad\.json is not valid JSON/],
   ['--layer-ratios (ratio 1.5)', ['--layer-ratios', config('big.json', '{"*": 1.5}')], /ratio for '\*' must be a number in \[0, 1\), got 1\.5/],
   ['--layer-ratios (default 1)', ['--layer-ratios', config('default.json', '{"default": 1, "layers": {}}')], /ratio for default must be a number in \[0, 1\)/],
@@ -81,7 +81,7 @@ describe('bad arguments exit 2 with one line and write nothing', () => {
     for (const report of [input, out]) {
       const r = runCli([input, '-o', out, '--report', report, '-q']);
       expect(r.code).toBe(2);
-      expect(r.stderr).toMatch(/^onnx-cprune: --report must name a file other than the input and output models\n$/);
+      expect(r.stderr).toMatch(/^onnx-cprune: (the report .* is the input model .*refusing to overwrite it|the report and the output model are the same file .*)\n$/);
       expect(existsSync(out)).toBe(false);
     }
     expect(readFileSync(input).equals(readFileSync(fixturePath('mlp')))).toBe(true);

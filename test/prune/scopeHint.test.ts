@@ -4,7 +4,7 @@
  * groups of the fixture.
  */
 import { describe, expect, it } from 'vitest';
-import { summarize } from '../../cli/commands/prune.js';
+import { summarize } from '../../cli/format/pruneSummary.js';
 import { decodeModel } from '../../src/ir/load.js';
 import { analyze } from '../../src/passes/dependency/analyze.js';
 import { fixtureBytes } from '../support/index.js';

@@ -95,14 +95,14 @@ describe('onnx-cprune report', () => {
     expectRefused(['report', join(dir, 'missing.json'), '-o', join(dir, 'no', 'such', 'x.html')], /^onnx-cprune: cannot write the page '.*': its folder does not exist\n$/);
     const copy = join(dir, 'copy.json');
     writeFileSync(copy, readFileSync(json));
-    expectRefused(['report', copy, '-o', copy], /^onnx-cprune: -o must name a file other than the report it reads\n$/);
+    expectRefused(['report', copy, '-o', copy], /^onnx-cprune: the page '.*copy\.json' is the report it reads \('.*'\): refusing to overwrite it\n$/);
     expect(readFileSync(copy).equals(readFileSync(json))).toBe(true);
   });
 
-  it('a page that cannot be written (a folder in the way) is exit 2 and leaves no temporary file', () => {
+  it('a page that cannot be written (a folder in the way) is refused before any work and leaves no temporary file', () => {
     const target = join(dir, 'occupied');
     mkdirSync(join(target, 'page.html'), { recursive: true });
-    expectRefused(['report', json, '-o', join(target, 'page.html')], /^onnx-cprune: saving '.*page\.html' failed: EISDIR/);
+    expectRefused(['report', json, '-o', join(target, 'page.html')], /^onnx-cprune: cannot write the page '.*page\.html': it is a directory\n$/);
     expect(readdirSync(target)).toEqual(['page.html']);
   });
 });
@@ -113,9 +113,10 @@ describe('prune --html', () => {
     const out = join(dir, 'html-never.onnx');
     const rep = join(dir, 'html-never.json');
     expectRefused([input, '-o', out, '--html', join(dir, 'no', 'x.html'), '-q'], /^onnx-cprune: cannot write the page '.*': its folder does not exist\n$/);
-    for (const page of [input, out, rep]) {
-      expectRefused([input, '-o', out, '--report', rep, '--html', page, '-q'], /^onnx-cprune: --html must name a file other than the input and output models and the report\n$/);
-    }
+    const messages = [/the page '.*' is the input model/, /the page and the output model are the same file/, /the page and the report are the same file/];
+    [input, out, rep].forEach((page, i) => {
+      expectRefused([input, '-o', out, '--report', rep, '--html', page, '-q'], new RegExp(`^onnx-cprune: ${messages[i]!.source}.*\n$`));
+    });
     expect(existsSync(out) || existsSync(rep)).toBe(false);
     expect(readFileSync(input).equals(readFileSync(fixturePath('mlp')))).toBe(true);
   });

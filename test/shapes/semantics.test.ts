@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ModelBuilder } from '../../src/ir/builder.js';
 import { DataType } from '../../src/ir/dtype.js';
+import { UserError } from '../../src/ir/errors.js';
 import { inferShapes } from '../../src/ir/shapeInference.js';
 import { Tensor } from '../../src/ir/tensor.js';
 import type { Value } from '../../src/ir/value.js';
@@ -47,11 +48,21 @@ describe('inferShapes semantics', () => {
     const { b, c1, r, c2 } = convChain();
     c1.shape = ['N', 4, null, 8];
     r.shape = ['batch', 'C', 8, 8];
-    c2.shape = [1, 5, 8];
+    c2.shape = [1, 5, null, null];
     inferShapes(b.build());
     expect(c1.shape).toEqual(['N', 4, 8, 8]);
     expect(r.shape).toEqual(['batch', 4, 8, 8]);
-    expect(c2.shape).toEqual([1, 5, 8]);
+    expect(c2.shape).toEqual([1, 5, 8, 8]);
+  });
+
+  it('refuses a declared shape that contradicts the node (another rank or another known size), naming both', () => {
+    for (const lie of [[1, 5, 8], ['N', 11, 8, 8]]) {
+      const { b, c2 } = convChain();
+      c2.shape = lie;
+      expect(() => inferShapes(b.build())).toThrow(UserError);
+      c2.shape = lie;
+      expect(() => inferShapes(b.build())).toThrow(new RegExp(`declared with shape \\[${lie.join(', ')}\\] but the node makes \\[N, 5, 8, 8\\]`));
+    }
   });
 
   it('recomputes every shape downstream of changed weights with overwrite', () => {

@@ -32,3 +32,30 @@ export function runCli(args: readonly string[], opts: { cwd?: string; hangGuardM
     timedOut: (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT',
   };
 }
+
+/**
+ * Runs `f` with the process's stdout and stderr writes captured (the CLI's own output, not native logs): the CLI's
+ * main() (cli/program.ts) in this process, for tests that run it many times.
+ */
+export async function captureOutput(f: () => Promise<number>): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = process.stdout.write;
+  const err = process.stderr.write;
+  let stderr = '';
+  let stdout = '';
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    stdout += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
+    return true;
+  }) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    stderr += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    return { code: await f(), stdout, stderr };
+  } catch (e) {
+    return { code: -1, stdout, stderr: `${stderr}escaped main(): ${(e as Error)?.stack ?? String(e)}` };
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+  }
+}

@@ -2,7 +2,7 @@ import { constantNodeTensor } from '../constants.js';
 import { DataType } from '../dtype.js';
 import { Tensor } from '../tensor.js';
 import type { Dim, Shape } from '../value.js';
-import { isIntegerType, MAX_FOLD, tensorContents, type RuleContext, type RuleTable, type ShapeRule } from './context.js';
+import { isIntegerType, MAX_FOLD, op, tensorContents, type RuleContext, type RuleTable } from './context.js';
 import { allKnown, isKnown, numelOf, productDims } from './dims.js';
 
 /**
@@ -170,23 +170,28 @@ function constantTensor(ctx: RuleContext): { elemType: number; dims: number[]; t
 }
 
 /** Window functions: a vector of `size` (scalar input 0) elements of output_datatype (float by default). */
-const windowFunction: ShapeRule = (ctx) => {
+const windowFunction = op('T1', 'T2', { output_datatype: 'int', periodic: 'int' }, (ctx) => {
   const size = ctx.numbers(0)?.[0];
   return [{ elemType: ctx.int('output_datatype', DataType.FLOAT), shape: [size ?? null] }];
-};
+});
 
 export const constantRules: RuleTable = {
   HannWindow: windowFunction,
   HammingWindow: windowFunction,
   BlackmanWindow: windowFunction,
 
-  Constant(ctx) {
+  Constant: op('', 'T', {
+    value: 'tensor', sparse_value: 'sparse_tensor', value_float: 'float', value_floats: 'floats', value_int: 'int', value_ints: 'ints',
+    value_string: 'string', value_strings: 'strings',
+  }, (ctx) => {
+    const given = ctx.node.attributes.length;
+    if (given !== 1) ctx.invalid(`a Constant needs exactly one value attribute, it has ${given}`);
     const c = constantTensor(ctx);
     if (!c) return [];
     return [{ elemType: c.elemType, shape: c.dims, value: c.tensor ? tensorContents(c.tensor) : undefined }];
-  },
+  }),
 
-  Shape(ctx) {
+  Shape: op('T', 'int64', { start: 'int', end: 'int' }, (ctx) => {
     const s = ctx.shape(0);
     if (!s) return [{ elemType: DataType.INT64, shape: [null] }];
     const clamp = (x: number) => Math.min(Math.max(x < 0 ? x + s.length : x, 0), s.length);
@@ -194,31 +199,35 @@ export const constantRules: RuleTable = {
     const end = ctx.opset >= 15 ? clamp(ctx.int('end', s.length)) : s.length;
     const dims = s.slice(start, Math.max(start, end));
     return [{ elemType: DataType.INT64, shape: [dims.length], value: dims }];
-  },
+  }),
 
-  Size(ctx) {
+  Size: op('T', 'int64', {}, (ctx) => {
     const s = ctx.shape(0);
     return [{ elemType: DataType.INT64, shape: [], value: s ? [productDims(s)] : undefined }];
-  },
+  }),
 
-  ConstantOfShape(ctx) {
+  ConstantOfShape: op('int64', 'T', { value: 'tensor' }, (ctx) => {
+    ctx.operandRank(0, 1, 1, 'the shape');
     const fill = ctx.node.getTensor('value');
+    if (fill && fill.numel !== 1) ctx.invalid(`the fill value has ${fill.numel} elements; it must have one`);
     const elemType = fill?.dataType ?? DataType.FLOAT;
     const dims = ctx.value(0);
+    if (dims?.some((d) => isKnown(d) && d < 0)) ctx.invalid(`the shape [${dims.join(', ')}] has a negative dimension`);
     const inShape = ctx.shape(0);
     const shape: Shape | undefined = dims ?? (inShape && isKnown(inShape[0]) ? new Array<Dim>(inShape[0]).fill(null) : undefined);
     const n = shape ? numelOf(shape) : undefined;
     const fillValue = fill ? tensorContents(fill)?.[0] : 0;
     const value = n !== undefined && n <= MAX_FOLD && fillValue !== undefined ? new Array<Dim>(n).fill(fillValue) : undefined;
     return [{ elemType, shape, value }];
-  },
+  }),
 
-  Range(ctx) {
+  Range: op('T T T', 'T', {}, (ctx) => {
+    for (const [i, what] of [[0, 'start'], [1, 'limit'], [2, 'delta']] as const) ctx.operandRank(i, 0, 0, what);
     const [start, limit, delta] = [ctx.numbers(0)?.[0], ctx.numbers(1)?.[0], ctx.numbers(2)?.[0]];
     if (start === undefined || limit === undefined || delta === undefined || delta === 0)
       return [{ elemType: ctx.type(0), shape: [null] }];
     const n = Math.max(Math.ceil((limit - start) / delta), 0);
     const value = n <= MAX_FOLD ? Array.from({ length: n }, (_, i) => start + i * delta) : undefined;
     return [{ elemType: ctx.type(0), shape: [n], value }];
-  },
+  }),
 };

@@ -1,14 +1,18 @@
 import { DataType } from '../dtype.js';
 import type { Dim, Shape } from '../value.js';
-import type { OutputInfo, RuleTable, ShapeRule } from './context.js';
+import { op, type OutputInfo, type RuleTable, type ShapeRule } from './context.js';
 import { isKnown, normalizeAxis, sumDims } from './dims.js';
 
 /**
- * Shape rules of the fused transformer ops decoder exports use: onnxruntime's contrib ops (`com.microsoft`, as its
- * transformer optimizer and model builder write them; SimplifiedLayerNormalization in the default domain, where the
- * model builder puts it) and opset 23's Attention, RMSNormalization and RotaryEmbedding. Shapes as onnxruntime's
- * contrib op schemas (and the ONNX 23 spec) state them; a size they cannot determine is unknown, never guessed.
+ * Signatures and shape rules of the fused transformer ops decoder exports use: onnxruntime's contrib ops
+ * (`com.microsoft`, as its transformer optimizer and model builder write them; SimplifiedLayerNormalization in the
+ * default domain, where the model builder puts it) and opset 23's Attention, RMSNormalization and RotaryEmbedding.
+ * Signatures and shapes as onnxruntime's contrib op schemas (docs/ContribOperators.md, the union of their versions)
+ * and the ONNX spec state them; a size they cannot determine is unknown, never guessed.
  */
+
+/** The float types the fused ops take. */
+const FLOATS = 'float|float16|bfloat16';
 
 const sameAsInput: ShapeRule = (ctx) => [{ elemType: ctx.type(0), shape: ctx.shape(0) }];
 
@@ -143,20 +147,35 @@ const matMulNBits: ShapeRule = (ctx) => {
 
 /** Fused ops of the default domain: opset 23's, and SimplifiedLayerNormalization where the model builder writes it. */
 export const defaultDomainContribRules: RuleTable = {
-  Attention: onnxAttention,
-  RMSNormalization: sameAsInput,
-  RotaryEmbedding: sameAsInput,
-  SimplifiedLayerNormalization: normalization([1]),
+  Attention: op(`T1=${FLOATS}|double T1 T2=${FLOATS}|double U? T1? T2? int64?`, 'T1 T1? T2? T1?', {
+    is_causal: 'int', kv_num_heads: 'int', q_num_heads: 'int', qk_matmul_output_mode: 'int', scale: 'float', softcap: 'float', softmax_precision: 'int',
+  }, onnxAttention),
+  RMSNormalization: op(`T=${FLOATS}|double V=${FLOATS}|double`, 'V', { axis: 'int', epsilon: 'float', stash_type: 'int' }, sameAsInput),
+  RotaryEmbedding: op(`T=${FLOATS} T T M=int64?`, 'T', { interleaved: 'int', num_heads: 'int', rotary_embedding_dim: 'int' }, sameAsInput),
+  // onnxruntime's schema allows attributes it does not list.
+  SimplifiedLayerNormalization: op(`T=${FLOATS}|double V=${FLOATS}|double`, 'V U?', { axis: 'int', epsilon: 'float', stash_type: 'int' }, normalization([1]), { uncheckedAttributes: true }),
 };
+
+/** The attributes onnxruntime's fused attentions share. */
+const ATTENTION_ATTRS = { num_heads: 'int', scale: 'float', mask_filter_value: 'float', unidirectional: 'int' } as const;
 
 /** onnxruntime's contrib ops. */
 export const microsoftRules: RuleTable = {
-  Attention: attention,
-  MultiHeadAttention: multiHeadAttention,
-  GroupQueryAttention: groupQueryAttention,
-  RotaryEmbedding: sameAsInput,
-  SkipLayerNormalization: normalization([1, 2], 3),
-  SkipSimplifiedLayerNormalization: normalization([1, 2], 3),
-  FastGelu: sameAsInput,
-  MatMulNBits: matMulNBits,
+  Attention: op(`T=${FLOATS} T T? M=int32? T? T? M?`, 'T T?', {
+    ...ATTENTION_ATTRS, do_rotary: 'int', past_present_share_buffer: 'int', qkv_hidden_sizes: 'ints', rotary_embedding_dim: 'int',
+  }, attention),
+  MultiHeadAttention: op(`T=${FLOATS} T? T? T? M=int32? T? T? T? M? M?`, 'T T? T? T?', ATTENTION_ATTRS, multiHeadAttention),
+  // Inputs 5 and 6 (seqlens_k, total_sequence_length) are required after five optional ones (key, value, the cache).
+  GroupQueryAttention: op(`T=${FLOATS} T? T? C=${FLOATS}|uint8|int8|float8e4m3fn? C? M=int32 M T? T? int64? T? T? S=float? S? T? T?`, 'T C? C? T?', {
+    num_heads: 'int', kv_num_heads: 'int', scale: 'float', softcap: 'float', local_window_size: 'int', do_rotary: 'int', rotary_interleaved: 'int',
+    smooth_softmax: 'int', qk_output: 'int', causal: 'int', qk_norm_epsilon: 'float', sliding_window_cache: 'int',
+    k_quant_type: 'string', v_quant_type: 'string', kv_cache_bit_width: 'int', is_past_bsnh: 'int', unidirectional: 'int',
+  }, groupQueryAttention),
+  RotaryEmbedding: op(`T=${FLOATS} M=int64 T T`, 'T', { interleaved: 'int', is_packed_batching: 'int', num_heads: 'int', rotary_embedding_dim: 'int', scale: 'float' }, sameAsInput),
+  SkipLayerNormalization: op(`T=${FLOATS} T T T? T?`, 'T U? U? T?', { epsilon: 'float' }, normalization([1, 2], 3)),
+  SkipSimplifiedLayerNormalization: op(`T=${FLOATS} T T T?`, 'T U? U? T?', { epsilon: 'float' }, normalization([1, 2], 3)),
+  FastGelu: op(`T=${FLOATS}|double T?`, 'T', {}, sameAsInput),
+  MatMulNBits: op(`T1=${FLOATS} T2=uint8 T1 T3=uint8|${FLOATS}? T4=int32? T1?`, 'T1', {
+    K: 'int', N: 'int', bits: 'int', block_size: 'int', accuracy_level: 'int', weight_prepacked: 'int',
+  }, matMulNBits),
 };

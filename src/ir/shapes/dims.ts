@@ -2,6 +2,25 @@ import type { Dim, Shape } from '../value.js';
 
 /** Dimension arithmetic shared by the shape rules: known sizes, symbolic names and unknowns. */
 
+/**
+ * Bounds on what a shape may state or a node may compute: a dim below 2^40 and fewer than 2^46 elements in all. Both
+ * are far beyond any tensor that can exist, and they keep products of dims (and byte counts) exact in doubles.
+ */
+export const MAX_DIM = 2 ** 40;
+export const MAX_SHAPE_ELEMENTS = 2 ** 46;
+
+/** Why a shape's known dims cannot be real (negative, fractional, too large), or undefined when they can. */
+export function implausibleDims(shape: Shape): string | undefined {
+  let n = 1;
+  for (const d of shape) {
+    if (!isKnown(d)) continue;
+    if (!Number.isInteger(d) || d < 0) return `a dimension of ${d}`;
+    if (d >= MAX_DIM) return `a dimension of ${d} (2^${Math.log2(d).toFixed(1)})`;
+    n *= d;
+  }
+  return n >= MAX_SHAPE_ELEMENTS ? `${n} elements` : undefined;
+}
+
 export function isKnown(d: Dim | undefined): d is number {
   return typeof d === 'number';
 }
@@ -46,6 +65,17 @@ export function broadcastShapes(shapes: readonly (Shape | undefined)[]): Shape |
     s!.forEach((d, i) => { out[offset + i] = broadcastDim(out[offset + i]!, d); });
   }
   return out;
+}
+
+/** Operand shapes that cannot broadcast (two known sizes on one axis, neither 1), written out; undefined when they can. */
+export function broadcastClash(shapes: readonly (Shape | undefined)[]): string | undefined {
+  const known = shapes.filter((s): s is Shape => s !== undefined);
+  const rank = Math.max(0, ...known.map((s) => s.length));
+  for (let k = 1; k <= rank; k++) {
+    const sizes = new Set(known.map((s) => s[s.length - k]).filter((d): d is number => isKnown(d) && d !== 1));
+    if (sizes.size > 1) return known.map((s) => `[${s.map((d) => d ?? '?').join(',')}]`).join(' and ');
+  }
+  return undefined;
 }
 
 /** Two dims that must be equal (Concat's other axes, Where's operands): the best-known one. */

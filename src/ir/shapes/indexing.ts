@@ -1,6 +1,6 @@
 import { DataType } from '../dtype.js';
 import type { Dim, Shape } from '../value.js';
-import type { OutputInfo, RuleContext, RuleTable, ShapeRule } from './context.js';
+import { op, type OutputInfo, type RuleContext, type RuleTable, type ShapeRule } from './context.js';
 import { sliceValues } from './valueOps.js';
 import { addToDim, isKnown, mergeDim, normalizeAxes, normalizeAxis, productDims, sumDims } from './dims.js';
 
@@ -32,13 +32,18 @@ function slice(ctx: RuleContext) {
   const x = ctx.shape(0);
   if (!x) return [{ elemType }];
   const legacy = ctx.opset < 10;
+  if (!legacy) for (const [i, what] of [[1, 'starts'], [2, 'ends'], [3, 'axes'], [4, 'steps']] as const) ctx.operandRank(i, 1, 1, what);
   const starts = legacy ? ctx.ints('starts') : ctx.numbers(1);
   const ends = legacy ? ctx.ints('ends') : ctx.numbers(2);
   const axesArg = legacy ? ctx.ints('axes') : ctx.has(3) ? ctx.numbers(3) ?? null : undefined;
   const stepsArg = legacy ? undefined : ctx.has(4) ? ctx.numbers(4) ?? null : undefined;
+  if (starts && ends && starts.length !== ends.length) ctx.invalid(`starts [${starts.join(', ')}] and ends [${ends.join(', ')}] differ in length`);
+  if (stepsArg?.includes(0)) ctx.invalid('a slice step is 0');
   // Bounds known only at run time (GPT-2's causal mask sliced to the sequence): axes not sliced keep their dims.
   if (!starts || !ends || axesArg === null || starts.length !== ends.length) return [{ elemType, shape: x.map((d, a) => (axesArg && !axesArg.some((k) => normalizeAxis(k, x.length) === a) ? d : null)) }];
-  const axes = normalizeAxes(axesArg ?? starts.map((_, i) => i), x.length);
+  const axes = ctx.axes(axesArg ?? starts.map((_, i) => i), x.length);
+  if (axes && (axes.length !== starts.length || (stepsArg && stepsArg.length !== starts.length)))
+    ctx.invalid(`axes [${axes.join(', ')}]${stepsArg ? ` and steps [${stepsArg.join(', ')}]` : ''} should have one entry per start (${starts.length})`);
   if (!axes || axes.length !== starts.length) return [{ elemType }];
   const shape: Dim[] = [...x];
   axes.forEach((a, i) => { shape[a] = stepsArg === null ? null : sliceDim(x[a]!, starts[i]!, ends[i]!, stepsArg?.[i] ?? 1); });
@@ -65,9 +70,17 @@ function concat(ctx: RuleContext) {
   const elemType = ctx.type(0);
   const shapes = ctx.node.inputs.map((_, i) => ctx.shape(i));
   const rank = shapes.find((s) => s)?.length;
+  if (rank !== undefined && shapes.some((s) => s && s.length !== rank))
+    ctx.invalid(`inputs of different ranks: ${shapes.map((s) => (s ? `[${s.join(', ')}]` : '?')).join(', ')}`);
+  const axisAttr = ctx.node.getInt('axis');
+  if (axisAttr === undefined && ctx.opset >= 4) ctx.invalid('the axis attribute is required');
+  const axis = rank === undefined ? undefined : ctx.axis(axisAttr ?? 1, rank);
   if (rank === undefined || shapes.some((s) => !s || s.length !== rank)) return [{ elemType, shape: rank === undefined ? undefined : new Array<Dim>(rank).fill(null) }];
-  const axis = normalizeAxis(ctx.int('axis', 1), rank);
   if (axis === undefined) return [{ elemType }];
+  for (let i = 0; i < rank; i++) {
+    const sizes = new Set(shapes.map((s) => s![i]).filter(isKnown));
+    if (i !== axis && sizes.size > 1) ctx.invalid(`inputs disagree on axis ${i} (sizes ${[...sizes].join(', ')}), which is not the concatenation axis ${axis}`);
+  }
   const shape = shapes[0]!.map((_, i) =>
     i === axis ? sumDims(shapes.map((s) => s![i]!)) : shapes.map((s): Dim => s![i]!).reduce(mergeDim));
   const values = ctx.node.inputs.map((_, i) => ctx.value(i));
@@ -80,10 +93,14 @@ function split(ctx: RuleContext) {
   const elemType = ctx.type(0);
   const count = ctx.node.outputs.length;
   const x = ctx.shape(0);
-  const axis = x ? normalizeAxis(ctx.int('axis', 0), x.length) : undefined;
+  const axis = x ? ctx.axis(ctx.int('axis', 0), x.length) : undefined;
   if (!x || axis === undefined) return new Array<OutputInfo>(count).fill({ elemType });
   const sizesArg = ctx.intsArg('split', 1, 13);
+  if (ctx.opset >= 13) ctx.operandRank(1, 1, 1, 'split');
   const d = x[axis]!;
+  if (sizesArg && (sizesArg.some((n) => n < 0) || (isKnown(d) && sizesArg.reduce((a, b) => a + b, 0) !== d)))
+    ctx.invalid(`split sizes [${sizesArg.join(', ')}] do not add up to the ${d} entries of axis ${axis}`);
+  if (sizesArg && sizesArg.length !== count) ctx.invalid(`${sizesArg.length} split sizes for ${count} outputs`);
   let sizes: Dim[];
   if (sizesArg === null) sizes = new Array<Dim>(count).fill(null);
   else if (sizesArg) sizes = sizesArg.length === count ? sizesArg : new Array<Dim>(count).fill(null);
@@ -107,11 +124,14 @@ function gather(ctx: RuleContext) {
   const elemType = ctx.type(0);
   const data = ctx.shape(0);
   const indices = ctx.shape(1);
-  const axis = data ? normalizeAxis(ctx.int('axis', 0), data.length) : undefined;
+  const axis = data ? ctx.axis(ctx.int('axis', 0), data.length) : undefined;
   if (!data || !indices || axis === undefined) return [{ elemType }];
   const shape = [...data.slice(0, axis), ...indices, ...data.slice(axis + 1)];
   const v = ctx.value(0);
   const idx = ctx.numbers(1);
+  const size = data[axis];
+  const outside = isKnown(size) ? idx?.find((i) => i < -size || i >= size) : undefined;
+  if (outside !== undefined) ctx.invalid(`index ${outside} is out of range for axis ${axis} of size ${size}`);
   const rows = data[0];
   let value: Dim[] | undefined;
   if (v && idx && axis === 0 && isKnown(rows) && rows > 0 && v.length % rows === 0) {
@@ -136,9 +156,14 @@ function pad(ctx: RuleContext) {
   const elemType = ctx.type(0);
   const x = ctx.shape(0);
   if (!x) return [{ elemType }];
+  if (ctx.opset >= 11) {
+    ctx.operandRank(1, 1, 1, 'pads');
+    ctx.operandRank(3, 1, 1, 'axes');
+  }
   const pads = ctx.opset < 11 ? ctx.ints(ctx.opset < 2 ? 'paddings' : 'pads') : ctx.numbers(1);
   const axesArg = ctx.opset >= 18 && ctx.has(3) ? ctx.numbers(3) ?? null : undefined;
   const axes = axesArg === undefined ? x.map((_, i) => i) : axesArg === null ? undefined : normalizeAxes(axesArg, x.length);
+  if (pads && axes && pads.length !== 2 * axes.length) ctx.invalid(`pads [${pads.join(', ')}] should have ${2 * axes.length} entries`);
   if (!pads || !axes || pads.length !== 2 * axes.length) return [{ elemType, shape: x.map(() => null) }];
   const shape: Dim[] = [...x];
   axes.forEach((a, i) => { shape[a] = addToDim(x[a]!, pads[i]! + pads[i + axes.length]!); });
@@ -147,36 +172,45 @@ function pad(ctx: RuleContext) {
 
 const likeData: ShapeRule = (ctx) => [{ elemType: ctx.type(0), shape: ctx.shape(0) }];
 
+/** An axis attribute of input 0 (GatherElements, Scatter*), checked; the output is shaped like input `like`. */
+function alongAxis(like: number): ShapeRule {
+  return (ctx) => {
+    const rank = ctx.rank(0);
+    if (rank) ctx.axis(ctx.int('axis', 0), rank);
+    return [{ elemType: ctx.type(0), shape: ctx.shape(like) }];
+  };
+}
+
 export const indexingRules: RuleTable = {
-  Slice: slice,
-  Concat: concat,
-  Split: split,
-  Gather: gather,
-  GatherElements: (ctx) => [{ elemType: ctx.type(0), shape: ctx.shape(1) }],
-  GatherND: gatherND,
-  Scatter: likeData,
-  ScatterElements: likeData,
-  ScatterND: likeData,
-  Pad: pad,
-  NonZero: (ctx) => [{ elemType: DataType.INT64, shape: [ctx.rank(0) ?? null, null] }],
-  NonMaxSuppression: () => [{ elemType: DataType.INT64, shape: [null, 3] }],
+  Slice: op('T Tind=int32|int64? Tind? Tind? Tind?', 'T', { starts: 'ints', ends: 'ints', axes: 'ints' }, slice),
+  Concat: op('T...', 'T', { axis: 'int' }, concat),
+  Split: op('T T1?', 'T...', { axis: 'int', split: 'ints', num_outputs: 'int' }, split),
+  Gather: op('T Tind=int32|int64', 'T', { axis: 'int' }, gather),
+  GatherElements: op('T Tind=int32|int64', 'T', { axis: 'int' }, alongAxis(1)),
+  GatherND: op('T int64', 'T', { batch_dims: 'int' }, gatherND),
+  Scatter: op('T Tind=int32|int64 T', 'T', { axis: 'int' }, alongAxis(0)),
+  ScatterElements: op('T Tind=int32|int64 T', 'T', { axis: 'int', reduction: 'string' }, alongAxis(0)),
+  ScatterND: op('T int64 T', 'T', { reduction: 'string' }, likeData),
+  Pad: op('T int64? T? Tind=int32|int64?', 'T', { mode: 'string', pads: 'ints', paddings: 'ints', value: 'float' }, pad),
+  NonZero: op('T', 'int64', {}, (ctx) => [{ elemType: DataType.INT64, shape: [ctx.rank(0) ?? null, null] }]),
+  NonMaxSuppression: op('float float int64? float? float?', 'int64', { center_point_box: 'int' }, () => [{ elemType: DataType.INT64, shape: [null, 3] }]),
   /** Data-dependent sizes: Y (flattened unless an axis is given), indices, inverse_indices, counts. */
-  Unique(ctx) {
+  Unique: op('T', 'T int64? int64? int64?', { axis: 'int', sorted: 'int' }, (ctx) => {
     const x = ctx.shape(0);
     const axisAttr = ctx.node.getInt('axis');
-    const axis = x && axisAttr !== undefined ? normalizeAxis(axisAttr, x.length) : undefined;
+    const axis = x && axisAttr !== undefined ? ctx.axis(axisAttr, x.length) : undefined;
     const y: Shape | undefined = axisAttr === undefined ? [null] : x && axis !== undefined ? x.map((d, i) => (i === axis ? null : d)) : undefined;
     const index = { elemType: DataType.INT64, shape: [null] };
     // One inverse index per input element (per slice along the axis).
     const inverse: Dim = axisAttr === undefined ? (x ? productDims(x) : null) : axis !== undefined ? x![axis]! : null;
     return [{ elemType: ctx.type(0), shape: y }, index, { elemType: DataType.INT64, shape: [inverse] }, index];
-  },
+  }),
   /** Without an axis the input is flattened first. */
-  Compress(ctx) {
+  Compress: op('T bool', 'T', { axis: 'int' }, (ctx) => {
     const x = ctx.shape(0);
     const axisAttr = ctx.node.getInt('axis');
-    const axis = x && axisAttr !== undefined ? normalizeAxis(axisAttr, x.length) : undefined;
+    const axis = x && axisAttr !== undefined ? ctx.axis(axisAttr, x.length) : undefined;
     const shape: Shape | undefined = axisAttr === undefined ? [null] : x && axis !== undefined ? x.map((d, i) => (i === axis ? null : d)) : undefined;
     return [{ elemType: ctx.type(0), shape }];
-  },
+  }),
 };

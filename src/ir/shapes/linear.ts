@@ -1,7 +1,8 @@
 import { DataType } from '../dtype.js';
 import type { Dim, Shape } from '../value.js';
-import type { RuleTable } from './context.js';
-import { broadcastShapes, mergeDim } from './dims.js';
+import { op, type RuleContext, type RuleTable } from './context.js';
+import { broadcastShapes, isKnown, mergeDim } from './dims.js';
+import { checkedBroadcast } from './elementwise.js';
 
 /** numpy.matmul: batch dims broadcast; a 1-D operand gains (then loses) a unit axis. */
 export function matmulShape(a: Shape | undefined, b: Shape | undefined): Shape | undefined {
@@ -62,23 +63,51 @@ export function einsumShape(equation: string, inputs: readonly (Shape | undefine
   return out;
 }
 
+/** MatMul's operands must agree on K (a's last axis, b's second to last) and broadcast their batch axes. */
+function checkedMatmul(ctx: RuleContext, ai: number, bi: number): Shape | undefined {
+  const a = ctx.shape(ai);
+  const b = ctx.shape(bi);
+  if (a?.length === 0 || b?.length === 0) ctx.invalid('MatMul operands must have rank 1 or more');
+  if (a && b && a.length > 0 && b.length > 0) {
+    const ka = a[a.length - 1]!;
+    const kb = b.length === 1 ? b[0]! : b[b.length - 2]!;
+    if (isKnown(ka) && isKnown(kb) && ka !== kb) ctx.invalid(`operands [${a.join(', ')}] and [${b.join(', ')}] disagree on the inner dimension (${ka} vs ${kb})`);
+    else if (a.length > 2 || b.length > 2) checkedBroadcast(ctx, [a.slice(0, -2), b.slice(0, -2)]);
+  }
+  return matmulShape(a, b);
+}
+
 export const linearRules: RuleTable = {
-  /** A [M,K] (transA: [K,M]) × B [K,N] (transB: [N,K]) → [M,N]. */
-  Gemm(ctx) {
+  /** A [M,K] (transA: [K,M]) × B [K,N] (transB: [N,K]) + C (broadcast to [M,N]) → [M,N]. */
+  Gemm: op('T T T?', 'T', { alpha: 'float', beta: 'float', broadcast: 'int', transA: 'int', transB: 'int' }, (ctx) => {
     const a = ctx.shape(0);
     const b = ctx.shape(1);
-    const m = a?.length === 2 ? a[ctx.int('transA', 0) ? 1 : 0]! : null;
-    const n = b?.length === 2 ? b[ctx.int('transB', 0) ? 0 : 1]! : null;
+    for (const [name, s] of [['A', a], ['B', b]] as const) if (s && s.length !== 2) ctx.invalid(`${name} has shape [${s.join(', ')}]; Gemm takes matrices`);
+    const transA = ctx.int('transA', 0) !== 0;
+    const transB = ctx.int('transB', 0) !== 0;
+    const m = a?.length === 2 ? a[transA ? 1 : 0]! : null;
+    const n = b?.length === 2 ? b[transB ? 0 : 1]! : null;
+    const ka = a?.length === 2 ? a[transA ? 0 : 1] : null;
+    const kb = b?.length === 2 ? b[transB ? 1 : 0] : null;
+    if (isKnown(ka) && isKnown(kb) && ka !== kb)
+      ctx.invalid(`A [${a!.join(', ')}]${transA ? ' (transposed)' : ''} and B [${b!.join(', ')}]${transB ? ' (transposed)' : ''} disagree on K (${ka} vs ${kb})`);
+    const c = ctx.shape(2);
+    if (c && ctx.has(2) && ctx.opset >= 7) {
+      const target = [m, n];
+      const fits = c.length <= 2 && c.every((d, i) => { const t = target[target.length - c.length + i]; return !isKnown(d) || d === 1 || !isKnown(t) || d === t; });
+      if (!fits) ctx.invalid(`C [${c.join(', ')}] does not broadcast to the output [${target.map((d) => d ?? '?').join(', ')}]`);
+    }
     return [{ elemType: ctx.type(0), shape: [m, n] }];
-  },
-  MatMul: (ctx) => [{ elemType: ctx.type(0), shape: matmulShape(ctx.shape(0), ctx.shape(1)) }],
-  MatMulInteger: (ctx) => [{ elemType: DataType.INT32, shape: matmulShape(ctx.shape(0), ctx.shape(1)) }],
+  }),
+  MatMul: op('T T', 'T', {}, (ctx) => [{ elemType: ctx.type(0), shape: checkedMatmul(ctx, 0, 1) }]),
+  /** Inputs: a, b, a_zero_point, b_zero_point. */
+  MatMulInteger: op('T1 T2 T1? T2?', 'int32', {}, (ctx) => [{ elemType: DataType.INT32, shape: checkedMatmul(ctx, 0, 1) }]),
   /** Inputs: a, a_scale, a_zero_point, b, b_scale, b_zero_point, y_scale, y_zero_point. */
-  QLinearMatMul: (ctx) => [{ elemType: ctx.type(7) ?? ctx.type(0), shape: matmulShape(ctx.shape(0), ctx.shape(3)) }],
+  QLinearMatMul: op('T1 S1 T1 T2 S2 T2 S3 T3', 'T3', {}, (ctx) => [{ elemType: ctx.type(7) ?? ctx.type(0), shape: checkedMatmul(ctx, 0, 3) }]),
   /** Determinants of the trailing square matrices. */
-  Det: (ctx) => [{ elemType: ctx.type(0), shape: ctx.shape(0)?.slice(0, -2) }],
-  Einsum(ctx) {
+  Det: op('T', 'T', {}, (ctx) => [{ elemType: ctx.type(0), shape: ctx.shape(0)?.slice(0, -2) }]),
+  Einsum: op('T...', 'T', { equation: 'string' }, (ctx) => {
     const inputs = ctx.node.inputs.map((_, i) => ctx.shape(i));
     return [{ elemType: ctx.type(0), shape: einsumShape(ctx.node.getString('equation', ''), inputs) }];
-  },
+  }),
 };

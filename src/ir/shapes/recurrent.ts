@@ -1,5 +1,5 @@
 import type { Dim } from '../value.js';
-import type { RuleContext, RuleTable } from './context.js';
+import { op, type Attrs, type RuleContext, type RuleTable } from './context.js';
 
 /**
  * RNN / GRU / LSTM: X is [seq, batch, input] ([batch, seq, input] with layout 1). Outputs Y [seq, dirs, batch,
@@ -18,4 +18,13 @@ function recurrent(ctx: RuleContext) {
   return [{ elemType, shape: y }, { elemType, shape: state }, { elemType, shape: state }];
 }
 
-export const recurrentRules: RuleTable = { RNN: recurrent, GRU: recurrent, LSTM: recurrent };
+const RECURRENT_ATTRS: Attrs = {
+  activation_alpha: 'floats', activation_beta: 'floats', activations: 'strings', clip: 'float', direction: 'string', hidden_size: 'int',
+  layout: 'int', output_sequence: 'int',
+};
+
+export const recurrentRules: RuleTable = {
+  RNN: op('T T T T? int32? T?', 'T? T?', RECURRENT_ATTRS, recurrent),
+  GRU: op('T T T T? int32? T?', 'T? T?', { ...RECURRENT_ATTRS, linear_before_reset: 'int' }, recurrent),
+  LSTM: op('T T T T? int32? T? T? T?', 'T? T? T?', { ...RECURRENT_ATTRS, input_forget: 'int' }, recurrent),
+};

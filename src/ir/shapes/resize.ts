@@ -1,6 +1,6 @@
 import type { Dim, Shape } from '../value.js';
-import type { RuleContext, RuleTable } from './context.js';
-import { isKnown, normalizeAxes } from './dims.js';
+import { op, type RuleContext, type RuleTable } from './context.js';
+import { isKnown } from './dims.js';
 
 /** floor(dim · scale) in float32, as onnx and onnxruntime compute it. */
 function scaled(d: Dim, scale: number): Dim {
@@ -47,18 +47,28 @@ function resize(ctx: RuleContext) {
   const x = ctx.shape(0);
   if (!x) return [{ elemType }];
   const isUpsample = ctx.node.opType === 'Upsample';
+  for (let i = 1; i < ctx.node.inputs.length; i++) ctx.operandRank(i, 1, 1, ['', isUpsample ? 'scales' : ctx.opset < 11 ? 'scales' : 'roi', 'scales', 'sizes'][i]!);
   const axesAttr = ctx.opset >= 18 && !isUpsample ? ctx.ints('axes') : undefined;
-  const axes = axesAttr ? normalizeAxes(axesAttr, x.length) : x.map((_, i) => i);
+  const axes = axesAttr ? ctx.axes(axesAttr, x.length) : x.map((_, i) => i);
   const unknown = x.map((d, i) => (!axes || axes.includes(i) ? null : d));
   if (!axes) return [{ elemType, shape: unknown }];
   const sizes = isUpsample ? undefined : optionalInput(ctx, 3);
-  if (sizes && sizes.length === axes.length) return [{ elemType, shape: bySizes(ctx, x, axes, sizes) }];
   const scalesIndex = isUpsample || ctx.opset < 11 ? 1 : 2;
   const scales = isUpsample && ctx.opset < 9 ? ctx.node.getFloats('scales') : optionalInput(ctx, scalesIndex);
+  for (const [list, what] of [[sizes, 'sizes'], [scales, 'scales']] as const) {
+    if (list && list.length !== axes.length) ctx.invalid(`${what} has ${list.length} entries for ${axes.length} axes`);
+  }
+  if (sizes && sizes.length === axes.length) return [{ elemType, shape: bySizes(ctx, x, axes, sizes) }];
   // With tf_crop_and_resize the spec scales the roi's extent, where runtimes scale the whole input: leave unknown.
   const crop = ctx.node.getString('coordinate_transformation_mode', '') === 'tf_crop_and_resize';
   if (scales && scales.length === axes.length && scales.every(isKnown) && !crop) return [{ elemType, shape: byScales(x, axes, scales) }];
   return [{ elemType, shape: unknown }];
 }
 
-export const resizeRules: RuleTable = { Resize: resize, Upsample: resize };
+export const resizeRules: RuleTable = {
+  Resize: op('T1 T2? float? int64?', 'T1', {
+    mode: 'string', coordinate_transformation_mode: 'string', cubic_coeff_a: 'float', exclude_outside: 'int', extrapolation_value: 'float',
+    nearest_mode: 'string', antialias: 'int', axes: 'ints', keep_aspect_ratio_policy: 'string',
+  }, resize),
+  Upsample: op('T float?', 'T', { mode: 'string', scales: 'floats', height_scale: 'float', width_scale: 'float' }, resize),
+};

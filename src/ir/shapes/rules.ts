@@ -1,4 +1,4 @@
-import type { RuleTable, ShapeRule } from './context.js';
+import type { OpRule, OpSignature, RuleTable, ShapeRule } from './context.js';
 import { constantRules } from './constantFolding.js';
 import { defaultDomainContribRules, microsoftRules } from './contrib.js';
 import { convRules } from './conv.js';
@@ -15,8 +15,8 @@ import { reduceRules } from './reduce.js';
 import { resizeRules } from './resize.js';
 import { samplingRules } from './sampling.js';
 
-/** The shape rule of every ONNX (default domain) op we infer, by op type. */
-export const SHAPE_RULES: Readonly<RuleTable> = Object.freeze({
+/** The signature and shape rule of every ONNX (default domain) op we know, by op type. */
+export const OP_RULES: Readonly<RuleTable> = Object.freeze({
   ...elementwiseRules,
   ...constantRules,
   ...convRules,
@@ -33,12 +33,29 @@ export const SHAPE_RULES: Readonly<RuleTable> = Object.freeze({
   ...lossRules,
 });
 
-/** Fused transformer ops by domain (contrib.ts): onnxruntime's, and opset 23's in the default domain. */
-const CONTRIB_RULES: Readonly<Record<string, RuleTable>> = { '': defaultDomainContribRules, 'com.microsoft': microsoftRules };
+/** Fused transformer ops (contrib.ts): opset 23's and the model builder's in the default domain, onnxruntime's. */
+const TABLES: Readonly<Record<string, readonly RuleTable[]>> = {
+  '': [OP_RULES, defaultDomainContribRules],
+  'com.microsoft': [microsoftRules],
+};
 
-/** The rule for an op type (of the default domain unless `domain` is given), or undefined when we have none. */
+/**
+ * Everything we know about an op type of a domain (the default one unless given; 'ai.onnx' is the default one), or
+ * undefined for ops we have no rule for (never an Object.prototype member). Ops of other domains stay legal: the
+ * engine declines their channel groups.
+ */
+export function opRuleFor(opType: string, domain = ''): OpRule | undefined {
+  const d = domain === 'ai.onnx' ? '' : domain;
+  const tables = Object.hasOwn(TABLES, d) ? TABLES[d]! : [];
+  return tables.find((t) => Object.hasOwn(t, opType))?.[opType];
+}
+
+/** The shape rule for an op type, or undefined when we have none. */
 export function shapeRuleFor(opType: string, domain = ''): ShapeRule | undefined {
-  if (domain === '' && Object.hasOwn(SHAPE_RULES, opType)) return SHAPE_RULES[opType];
-  const table = Object.hasOwn(CONTRIB_RULES, domain) ? CONTRIB_RULES[domain]! : undefined;
-  return table && Object.hasOwn(table, opType) ? table[opType] : undefined;
+  return opRuleFor(opType, domain)?.infer;
+}
+
+/** What a node of this op type may look like, or undefined for ops we do not know. */
+export function signatureFor(opType: string, domain = ''): OpSignature | undefined {
+  return opRuleFor(opType, domain)?.signature;
 }

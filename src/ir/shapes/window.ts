@@ -1,5 +1,5 @@
 import type { Dim } from '../value.js';
-import type { RuleContext } from './context.js';
+import type { Attrs, RuleContext } from './context.js';
 import { isKnown } from './dims.js';
 
 /** Sliding-window geometry shared by Conv, ConvTranspose and the pools. */
@@ -14,22 +14,42 @@ export interface Window {
   readonly ceilMode: boolean;
 }
 
-/** Reads the window attributes of a node with `spatial` spatial axes; undefined without a kernel size. */
+/** The window attributes every windowed op takes (Conv adds dilations and group, the pools ceil_mode and more). */
+export const WINDOW_ATTRS: Attrs = { auto_pad: 'string', kernel_shape: 'ints', pads: 'ints', strides: 'ints' };
+
+const AUTO_PADS = new Set(['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID']);
+
+/**
+ * Reads the window attributes of a node with `spatial` spatial axes; undefined without a kernel size. Values the
+ * spec rules out (a kernel or stride below 1, negative pads, lists of the wrong length) are reported as invalid.
+ */
 export function readWindow(ctx: RuleContext, spatial: number, kernel: readonly number[] | undefined): Window | undefined {
-  if (!kernel || kernel.length !== spatial) return undefined;
-  const perAxis = (name: string, fallback: number): number[] => {
+  const perAxis = (name: string, fallback: number, min: number): number[] | undefined => {
     const v = ctx.ints(name);
-    return v && v.length === spatial ? v : new Array<number>(spatial).fill(fallback);
+    if (!v) return new Array<number>(spatial).fill(fallback);
+    if (v.length !== spatial) ctx.invalid(`${name} [${v.join(', ')}] should have ${spatial} entries, one per spatial axis`);
+    else if (v.some((x) => x < min)) ctx.invalid(`${name} [${v.join(', ')}] must be at least ${min}`);
+    else return v;
+    return undefined;
   };
+  const autoPad = ctx.node.getString('auto_pad', 'NOTSET');
+  if (!AUTO_PADS.has(autoPad)) ctx.invalid(`auto_pad '${autoPad}' is not one of ${[...AUTO_PADS].join(', ')}`);
   const pads = ctx.ints('pads');
-  const padsOk = pads && pads.length === 2 * spatial;
+  if (pads && pads.length !== 2 * spatial) ctx.invalid(`pads [${pads.join(', ')}] should have ${2 * spatial} entries`);
+  else if (pads?.some((p) => p < 0)) ctx.invalid(`pads [${pads.join(', ')}] must not be negative`);
+  if (kernel && (kernel.length !== spatial || kernel.some((k) => k < 1)))
+    ctx.invalid(`kernel [${kernel.join(', ')}] should be ${spatial} sizes of at least 1`);
+  const strides = perAxis('strides', 1, 1);
+  const dilations = perAxis('dilations', 1, 1);
+  if (!kernel || kernel.length !== spatial || kernel.some((k) => k < 1) || !strides || !dilations || !AUTO_PADS.has(autoPad)) return undefined;
+  const padsOk = pads && pads.length === 2 * spatial && pads.every((p) => p >= 0);
   return {
     kernel,
-    strides: perAxis('strides', 1),
-    dilations: perAxis('dilations', 1),
+    strides,
+    dilations,
     padsBegin: padsOk ? pads.slice(0, spatial) : new Array<number>(spatial).fill(0),
     padsEnd: padsOk ? pads.slice(spatial) : new Array<number>(spatial).fill(0),
-    autoPad: ctx.node.getString('auto_pad', 'NOTSET'),
+    autoPad,
     ceilMode: ctx.int('ceil_mode', 0) === 1,
   };
 }
@@ -38,8 +58,8 @@ function effectiveKernel(w: Window, i: number): number {
   return (w.kernel[i]! - 1) * w.dilations[i]! + 1;
 }
 
-/** Output size of spatial axis `i` of a Conv or pool. */
-export function windowOutput(inDim: Dim, i: number, w: Window): Dim {
+/** Output size of spatial axis `i` of a Conv or pool; a window larger than the padded input is reported. */
+export function windowOutput(ctx: RuleContext, inDim: Dim, i: number, w: Window): Dim {
   const stride = w.strides[i]!;
   if (w.autoPad === 'SAME_UPPER' || w.autoPad === 'SAME_LOWER') {
     if (isKnown(inDim)) return Math.ceil(inDim / stride);
@@ -49,7 +69,10 @@ export function windowOutput(inDim: Dim, i: number, w: Window): Dim {
   const k = effectiveKernel(w, i);
   if (!isKnown(inDim)) return stride === 1 && pad - k + 1 === 0 ? inDim : null;
   const span = inDim + pad - k;
-  if (span < 0) return null;
+  if (span < 0) {
+    ctx.invalid(`on spatial axis ${i} the window (${k}) is larger than the padded input (${inDim + pad})`);
+    return null;
+  }
   let out = (w.ceilMode ? Math.ceil(span / stride) : Math.floor(span / stride)) + 1;
   // With ceil_mode the last window must start inside the input or its left padding (as PyTorch and onnxruntime).
   const padBegin = w.autoPad === 'VALID' ? 0 : w.padsBegin[i]!;

@@ -2,7 +2,7 @@ import { constantSource } from '../../ir/constants.js';
 import { cloneGraph, dependencyOrder } from '../../ir/graph.js';
 import { Model } from '../../ir/model.js';
 import type { Node } from '../../ir/node.js';
-import { inferShapes } from '../../ir/shapeInference.js';
+import { inferShapes, type ShapeProblem } from '../../ir/shapeInference.js';
 import { MAX_FOLD } from '../../ir/shapes/context.js';
 import type { Dim, Shape, Value } from '../../ir/value.js';
 import { RewriteGap } from './gap.js';
@@ -37,7 +37,7 @@ export function unprovenGroups(model: Model, st: AnalysisState, groups: readonly
     for (const n of nodes) for (const l of labelsAt(n)) for (const c of l) if (classGroup[c]! >= 0) out.add(classGroup[c]!);
     return out;
   };
-  let unpruned: ReadonlyMap<Value, Shape | undefined> | undefined;
+  let unpruned: Unpruned | undefined;
   const trial = (ids: readonly number[]): Trial => trialRewrite(model, st, trialKeep(groups, ids, classCount), unpruned);
 
   let candidates = groups.filter((g) => g.prunable).map((g) => g.id);
@@ -90,14 +90,23 @@ function trialKeep(groups: readonly ChannelGroup[], ids: readonly number[], clas
   return keepClass;
 }
 
-/** What shape inference finds for every value of the model, computed on a copy (the model's own if it fails). */
-function inferredShapes(model: Model): Map<Value, Shape | undefined> {
+/** What a trial compares with when it fails: the unpruned copy as shape inference sees it. */
+interface Unpruned {
+  /** What shape inference finds for every value (the model's own shapes if it fails). */
+  shapes: ReadonlyMap<Value, Shape | undefined>;
+  /** Nodes inference already finds inconsistent unpruned: not a rewrite's doing. */
+  problems: ReadonlySet<Node>;
+}
+
+/** What shape inference finds on an unpruned copy of the model. */
+function inferredShapes(model: Model): Unpruned {
   const copy = cloneGraph(model.graph);
+  const original = new Map([...copy.nodes].map(([o, c]) => [c, o]));
   try {
-    inferShapes(new Model(model.proto, copy.graph, model.baseDir), { overwrite: true });
-    return new Map([...copy.values].map(([o, c]) => [o, c.shape]));
+    const { problems } = inferShapes(new Model(model.proto, copy.graph, model.baseDir), { overwrite: true });
+    return { shapes: new Map([...copy.values].map(([o, c]) => [o, c.shape])), problems: new Set(problems.map((p) => original.get(p.node)!)) };
   } catch {
-    return new Map([...copy.values].map(([o]) => [o, o.shape]));
+    return { shapes: new Map([...copy.values].map(([o]) => [o, o.shape])), problems: new Set() };
   }
 }
 
@@ -105,7 +114,7 @@ function inferredShapes(model: Model): Map<Value, Shape | undefined> {
  * Rewrites a structural copy of the model and compares what shape inference finds with the engine's prediction;
  * values the rewrite does not track must keep their `unpruned` shape (default: the model's).
  */
-function trialRewrite(model: Model, st: AnalysisState, keepClass: Uint8Array, unpruned?: ReadonlyMap<Value, Shape | undefined>): Trial {
+function trialRewrite(model: Model, st: AnalysisState, keepClass: Uint8Array, unpruned?: Unpruned): Trial {
   const copy = cloneGraph(model.graph);
   const scratch = new Model(model.proto, copy.graph, model.baseDir);
   let newShapes: ReadonlyMap<Value, Dim[]>;
@@ -119,23 +128,34 @@ function trialRewrite(model: Model, st: AnalysisState, keepClass: Uint8Array, un
     if (e instanceof RewriteGap) return { ok: false, at: [e.node], reason: `${e.node.opType} '${e.node.label}': ${e.message.replace(/^internal: /, '')}` };
     throw e;
   }
+  let problems: readonly ShapeProblem[];
   try {
-    inferShapes(scratch, { overwrite: true });
+    ({ problems } = inferShapes(scratch, { overwrite: true }));
   } catch (e) {
     return { ok: false, at: [], reason: `shape inference fails on the pruned model (${(e as Error).message})` };
   }
   const original = new Map([...copy.nodes].map(([o, c]) => [c, o]));
+  // A node the rewrite left contradicting its operands (a Conv whose weight expects other input channels) is blamed
+  // like a wrong shape, unless it was already so unpruned or an input it reads is already wrong.
+  const problemAt = new Map(problems.filter((p) => !unpruned?.problems.has(original.get(p.node)!)).map((p) => [p.node, p.message]));
   const wrong = new Set<Value>();
   const at: Node[] = [];
   let reason = '';
   for (const c of dependencyOrder(copy.graph).order) {
     const o = original.get(c);
+    const upstream = c.inputs.some((v) => v && wrong.has(v));
+    const problem = problemAt.get(c);
+    if (problem !== undefined) {
+      for (const v of c.outputs) if (v) wrong.add(v);
+      if (!upstream && o && !at.includes(o)) at.push(o);
+      if (!upstream) reason ||= problem;
+      continue;
+    }
     // Nodes the rewrite added, and constants it sliced (their new dims are the slices'), have nothing to compare.
     if (!o || o.outputs.every((v) => !v || constantSource(v))) continue;
-    const upstream = c.inputs.some((v) => v && wrong.has(v));
     c.outputs.forEach((cv, i) => {
       const ov = o.outputs[i];
-      const want = cv && ov ? newShapes.get(cv) ?? (unpruned ? unpruned.get(ov) : ov.shape) : undefined;
+      const want = cv && ov ? newShapes.get(cv) ?? (unpruned ? unpruned.shapes.get(ov) : ov.shape) : undefined;
       if (!cv || !want || !cv.shape || !disagree(want, cv.shape)) return;
       wrong.add(cv);
       if (upstream) return;
@@ -143,7 +163,8 @@ function trialRewrite(model: Model, st: AnalysisState, keepClass: Uint8Array, un
       reason ||= `${o.opType} '${o.label}': the engine predicts [${want}] for '${cv.name}' but shape inference finds [${cv.shape}]`;
     });
   }
-  return at.length ? { ok: false, at, reason } : { ok: true };
+  if (!reason && problemAt.size) reason = [...problemAt.values()][0]!;
+  return reason ? { ok: false, at, reason } : { ok: true };
 }
 
 /** Every label array that meets a node: on its inputs and outputs, and in the edits planned for it. */

@@ -8,6 +8,7 @@ import { fail } from '../../ir/errors.js';
 export type NameMatcher = (name: string) => boolean;
 
 export function nameMatcher(pattern: string): NameMatcher {
+  if (pattern.trim() === '') fail('a layer pattern must not be empty (a glob such as \'conv*\' or a /regex/)');
   const re = /^\/(.*)\/([a-z]*)$/s.exec(pattern);
   if (re) {
     let regex: RegExp;
