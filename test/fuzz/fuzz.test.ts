@@ -35,7 +35,7 @@ describe('fuzz: hostile models and options', () => {
   it('a sample of the cases through the CLI as a separate process', async () => {
     const outcomes: CaseOutcome[] = [];
     // A link leading out of the folder, an output whose side file is the input's, a FIFO, a hard link to the input,
-    // a device behind a link, a lying value_info, and clean prunes.
+    // a device behind a link (with an --html page), a lying value_info, and clean prunes of two decoders (one validated).
     for (const seed of [22, 12, 522, 175, 114, 16, 5, 29]) outcomes.push(await runCase(makeCase(seed), root, spawnedCli(HANG_MS)));
     expect(describeFailures(outcomes.filter((o) => o.problems.length))).toEqual([]);
   }, 300_000);
