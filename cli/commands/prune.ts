@@ -4,10 +4,13 @@ import { Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { fail } from '../../src/ir/errors.js';
 import { loadModel } from '../../src/ir/load.js';
+import type { Model } from '../../src/ir/model.js';
+import type { ChannelGroup } from '../../src/passes/dependency/groups.js';
 import { saveModel, writeFileAtomically } from '../../src/ir/save.js';
-import { centralityPrune, DEFAULT_PRUNE_OPTIONS, type CentralityPruneOptions, type PruneReport } from '../../src/passes/centralityPrune.js';
+import { centralityPrune, DEFAULT_PRUNE_OPTIONS, groupsInScope, type CentralityPruneOptions, type PruneReport } from '../../src/passes/centralityPrune.js';
 import { loadLayerRatios } from '../../src/passes/policy/layerRatios.js';
-import { SCORING_METHODS } from '../../src/passes/scoring/index.js';
+import { CRITERIA, SCORING_METHODS, type ScoringMethod } from '../../src/passes/scoring/index.js';
+import { collectCalibration, DEFAULT_CALIBRATION_SAMPLES, DEFAULT_WINDOW, type CalibrationResult } from '../../src/runtime/calibration/index.js';
 import { savedReport, writeReportPage } from '../../src/report/index.js';
 import { formatValidationReport } from '../../src/runtime/formatReport.js';
 import { validateModels, type ValidationReport } from '../../src/runtime/validate.js';
@@ -24,7 +27,11 @@ interface PruneCliOptions extends Omit<FinetuneCliOptions, 'data'> {
   output: string;
   ratio: number;
   threshold: number;
-  method: CentralityPruneOptions['method'];
+  method?: ScoringMethod;
+  calib?: string;
+  calibSamples: number;
+  calibWindow?: number;
+  compensate?: boolean;
   scope: CentralityPruneOptions['scope'];
   unweighted?: boolean;
   keep: CentralityPruneOptions['keep'];
@@ -53,7 +60,12 @@ export function registerPrune(program: Command): void {
     .requiredOption('-o, --output <file>', 'where to write the pruned model (written atomically)')
     .option('--ratio <p>', 'fraction p of each group\'s channels to remove, k = ⌊p·n⌋', parseNumberIn(0, 0.99, '--ratio'), D.ratio)
     .option('--threshold <tau>', 'cosine-similarity threshold τ for an edge (S_ij > τ)', parseNumberIn(-1, 1, '--threshold'), D.threshold)
-    .addOption(new Option('--method <m>', 'channel criterion').choices(SCORING_METHODS).default(D.method))
+    .addOption(new Option('--method <m>', `channel criterion (default: ${D.method}; with --calib: ${CALIBRATED_DEFAULT_METHOD})`).choices(SCORING_METHODS))
+    .option('--calib <src>', 'calibration samples for the activation-aware criteria and --compensate: what --data takes, or for a model over token ids a .npy of ids [N, T] (a text file for a byte-level model)')
+    .option('--calib-samples <n>', 'calibration samples to run (a seeded choice when the source has more)', parseInteger(1, '--calib-samples'), DEFAULT_CALIBRATION_SAMPLES)
+    .option('--calib-window <t>', `tokens per window when --calib is a text file (default ${DEFAULT_WINDOW})`, parseInteger(2, '--calib-window'))
+    .option('--compensate', 'add each removed unit\'s mean contribution to its consumers\' biases (default with --calib)')
+    .option('--no-compensate', 'no bias compensation with --calib')
     .addOption(new Option('--scope <s>', 'which groups: dense (Gemm/MatMul, the paper), conv, or all').choices(['dense', 'conv', 'all']).default(D.scope))
     .option('--unweighted', 'every edge weighs 1 instead of S_ij')
     .addOption(new Option('--keep <which>', 'keep the most central channels (the paper) or the most peripheral (ablation)').choices(['central', 'peripheral']).default(D.keep))
@@ -80,13 +92,20 @@ export function registerPrune(program: Command): void {
       // Checked before any work: a report that cannot be written would otherwise fail after the model was saved.
       if (opts.report && !existsSync(dirname(resolve(opts.report)))) fail(`cannot write the report '${opts.report}': its folder does not exist`);
       if (opts.html) checkPagePath('--html', opts.html, { files: [input, opts.output, ...(opts.report ? [opts.report] : [])], are: 'the input and output models and the report' });
+      const method = opts.method ?? (opts.calib ? CALIBRATED_DEFAULT_METHOD : D.method);
+      if (!opts.calib && CRITERIA[method].needs !== 'weights') fail(`--method ${method} needs calibration data: give --calib <samples>`);
+      if (!opts.calib && opts.compensate) fail('--compensate needs calibration data: give --calib <samples>');
       const model = loadModel(input);
       const ratios = opts.layerRatios ? loadLayerRatios(opts.layerRatios) : undefined;
+      const selection = {
+        scope: opts.scope, ...(opts.layers ? { layers: opts.layers } : {}), ...(opts.exclude ? { exclude: opts.exclude } : {}),
+      };
+      const calibration = opts.calib ? await calibrate(model, groupsInScope(model, selection), opts, method) : undefined;
       const bar = progressBar(opts.quiet);
       let report: PruneReport;
       try {
         report = await centralityPrune(model, {
-          ratio: ratios?.defaultRatio ?? opts.ratio, threshold: opts.threshold, method: opts.method, scope: opts.scope,
+          ratio: ratios?.defaultRatio ?? opts.ratio, threshold: opts.threshold, method, scope: opts.scope,
           weighted: !opts.unweighted, keep: opts.keep, coupling: opts.coupling, seed: opts.seed,
           ...(opts.layers ? { layers: opts.layers } : {}), ...(opts.exclude ? { exclude: opts.exclude } : {}),
           ...(ratios ? { layerRatios: ratios.ratios } : {}),
@@ -94,6 +113,7 @@ export function registerPrune(program: Command): void {
           ...(opts.targetMacs !== undefined ? { targetMacs: opts.targetMacs } : {}),
           ...(opts.targetParams !== undefined ? { targetParams: opts.targetParams } : {}),
           onProgress: bar.update,
+          ...(calibration ? { calibration: calibration.stats, compensate: opts.compensate ?? true } : {}),
         });
       } finally {
         bar.stop();
@@ -104,10 +124,29 @@ export function registerPrune(program: Command): void {
       const t = report.target;
       if (t && !t.met) process.stderr.write(`onnx-cprune: warning: --target-${t.measure} ${t.fraction} is out of reach: pruning ${(100 * report.ratio).toFixed(0)}% of every group in scope leaves ${(100 * t.reached).toFixed(1)}% of the ${t.measure}\n`);
       const validation = opts.validate ? await validatePruned(input, opts) : undefined;
-      const saved = savedReport({ input, output: opts.output, report, finetune: finetuned, validation });
+      const calibrationRun = calibration ? { source: calibration.source, samples: calibration.samples, ep: calibration.ep, seconds: calibration.seconds } : undefined;
+      const saved = savedReport({ input, output: opts.output, report, finetune: finetuned, validation, calibration: calibrationRun });
       if (opts.report) writeFileAtomically(opts.report, JSON.stringify(saved, null, 2) + '\n');
       if (opts.html) writeReportPage(saved, opts.html);
     });
+}
+
+/**
+ * The criterion `--calib` uses when no --method is given. Provisional: the LM experiment of issue 12 (bench/lm/)
+ * decides which criterion keeps models best.
+ */
+const CALIBRATED_DEFAULT_METHOD: ScoringMethod = 'flap';
+
+/** Runs the original model on the calibration samples and measures every in-scope group's activations. */
+async function calibrate(model: Model, groups: ChannelGroup[], opts: PruneCliOptions, method: ScoringMethod): Promise<CalibrationResult> {
+  const { limit: _limit, ...dataOptions } = toDatasetOptions(opts, opts.seed);
+  const result = await collectCalibration(model, groups, opts.calib!, {
+    ep: opts.ep, samples: opts.calibSamples, seed: opts.seed, dataOptions, gram: CRITERIA[method].needs === 'gram',
+    ...(opts.calibWindow !== undefined ? { window: opts.calibWindow } : {}),
+  });
+  if (result.notice) process.stderr.write(`onnx-cprune: ${result.notice}\n`);
+  if (!opts.quiet) process.stdout.write(`calibration: ${result.source}, ${groups.length} group(s), ${result.seconds.toFixed(1)} s on ${result.ep}\n`);
+  return result;
 }
 
 async function validatePruned(input: string, opts: PruneCliOptions): Promise<ValidationReport> {

@@ -29,6 +29,18 @@ export interface GroupReport {
   layer?: { params: { before: number; after: number }; macs: { before: number; after: number } };
   /** Why the group was left alone (declined by the engine, out of scope, excluded). */
   declined?: string;
+  /** Per-unit liveness on the calibration data, when the run had some (`activeFraction[u]`: see CalibrationStats). */
+  calibration?: CalibrationReport;
+  /** Bias compensation: consumers corrected for the removed units, and any left out with the reason. */
+  compensation?: { consumers: number; note?: string };
+}
+
+/** Per-unit liveness on calibration data. */
+export interface CalibrationReport {
+  /** For each unit of the group: the fraction of calibration samples on which it was active (output not zero). */
+  activeFraction: number[];
+  /** How many samples were run. */
+  samples?: number;
 }
 
 /** What --target-macs / --target-params asked for and what the chosen ratio reached. */
@@ -55,6 +67,8 @@ export interface ReportedOptions {
   exclude?: string[];
   /** --layer-ratios: the rules in order (the first matching pattern wins). */
   layerRatios?: { pattern: string; ratio: number }[];
+  /** With calibration data: whether bias compensation ran. */
+  compensate?: boolean;
 }
 
 export interface PruneReport {

@@ -1,5 +1,5 @@
 import { fail } from '../ir/errors.js';
-import type { GroupReport, PruneReport, ReportedOptions, TargetReport } from '../passes/pruneReport.js';
+import type { CalibrationReport, GroupReport, PruneReport, ReportedOptions, TargetReport } from '../passes/pruneReport.js';
 import { SCORING_METHODS, type GraphSummary } from '../passes/scoring/index.js';
 import type { ValidationReport } from '../runtime/validate.js';
 import type { FinetuneResult } from '../train/finetune.js';
@@ -12,17 +12,8 @@ import { arrayOf, boolean, integer, nullable, number, object, oneOf, optional, S
  */
 export const REPORT_SCHEMA_VERSION = 1;
 
-/** Per-unit liveness on calibration data, when the run had some. */
-export interface CalibrationReport {
-  /** For each unit of the group: the fraction of calibration samples on which it was active (output not zero). */
-  activeFraction: number[];
-  /** How many samples were run. */
-  samples?: number;
-}
-
-export interface SavedGroupReport extends GroupReport {
-  calibration?: CalibrationReport;
-}
+export type { CalibrationReport } from '../passes/pruneReport.js';
+export type SavedGroupReport = GroupReport;
 
 /** `finetune --json` and the report's `finetune`: the fine-tuning result without the model. */
 export type FinetuneSummary = Omit<FinetuneResult, 'model'>;
@@ -35,12 +26,24 @@ export interface SavedReport extends Omit<PruneReport, 'groups'> {
   groups: SavedGroupReport[];
   finetune?: FinetuneSummary;
   validation?: ValidationReport;
+  /** The calibration run (`prune --calib`): what was read, how many samples, where and how long. */
+  calibration?: CalibrationRun;
+}
+
+export interface CalibrationRun {
+  source: string;
+  samples: number;
+  ep: 'cuda' | 'cpu';
+  seconds: number;
 }
 
 /** The saved document for one run. */
-export function savedReport(run: { input: string; output: string; report: PruneReport; finetune?: FinetuneSummary; validation?: ValidationReport }): SavedReport {
-  const { input, output, report, finetune, validation } = run;
-  return { schemaVersion: REPORT_SCHEMA_VERSION, input, output, ...report, ...(finetune ? { finetune } : {}), ...(validation ? { validation } : {}) };
+export function savedReport(run: { input: string; output: string; report: PruneReport; finetune?: FinetuneSummary; validation?: ValidationReport; calibration?: CalibrationRun }): SavedReport {
+  const { input, output, report, finetune, validation, calibration } = run;
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION, input, output, ...report, ...(finetune ? { finetune } : {}), ...(validation ? { validation } : {}),
+    ...(calibration ? { calibration } : {}),
+  };
 }
 
 /**
@@ -78,12 +81,14 @@ const group = object<SavedGroupReport>({
   layer: optional(object<NonNullable<GroupReport['layer']>>({ params: before, macs: before })),
   declined: optional(string),
   calibration: optional(object<CalibrationReport>({ activeFraction: numbers, samples: optional(integer) })),
+  compensation: optional(object<NonNullable<GroupReport['compensation']>>({ consumers: integer, note: optional(string) })),
 });
 
 const options = object<ReportedOptions>({
   weighted: boolean, keep: oneOf('central', 'peripheral'), coupling: oneOf('concat', 'average'), seed: integer, global: boolean,
   roundTo: integer, minChannels: integer, layers: optional(strings), exclude: optional(strings),
   layerRatios: optional(arrayOf(object<{ pattern: string; ratio: number }>({ pattern: string, ratio: number }))),
+  compensate: optional(boolean),
 });
 
 const target = object<TargetReport>({ measure: oneOf('macs', 'params'), fraction: number, reached: number, met: boolean });
@@ -136,4 +141,5 @@ const savedReportCheck = object<SavedReport>({
   outOfScope: optional(object<NonNullable<SavedReport['outOfScope']>>({ dense: integer, conv: integer })),
   finetune: optional(finetune),
   validation: optional(validation),
+  calibration: optional(object<CalibrationRun>({ source: string, samples: integer, ep: oneOf('cuda', 'cpu'), seconds: number })),
 });

@@ -117,6 +117,7 @@ function canonicalize(st: AnalysisState): number {
   }
   for (const b of st.blocks) fix(b.labels);
   for (const t of st.touches) fix(t.labels);
+  for (const c of st.consumers) fix(c.labels);
   return ids.size;
 }
 

@@ -48,6 +48,20 @@ export type Edit =
    */
   | { kind: 'freezeShape'; node: Node; axes: Map<number, Labels> };
 
+/**
+ * A weight layer reading channels (Gemm, MatMul, Conv with a constant weight): data input `data` axis `axis` carries
+ * `labels`, which index axis `weightAxis` of weight input `weight`. Recorded for what needs the consumers' weights and
+ * inputs (activation-aware criteria, bias compensation); the slice itself is an Edit.
+ */
+export interface Consumer {
+  readonly node: Node;
+  readonly data: number;
+  readonly axis: number;
+  readonly weight: number;
+  readonly weightAxis: number;
+  readonly labels: Labels;
+}
+
 export interface Touch {
   readonly node: Node;
   readonly role: Role;
@@ -68,6 +82,7 @@ export class AnalysisState {
   readonly edits: Edit[] = [];
   readonly blocks: Block[] = [];
   readonly touches: Touch[] = [];
+  readonly consumers: Consumer[] = [];
 
   fresh(n: number): Labels {
     const first = this.atoms.add(n);
