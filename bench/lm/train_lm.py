@@ -17,7 +17,8 @@ predictions, perplexity = exp(mean NLL). `onnx-cprune evaluate --perplexity --wi
 
 Export (Debian torch 1.13, TorchScript exporter, opset 14, as `fixtures/decoders/make_decoders.py`):
 `fixtures/trained/lm_kjv.onnx` (input_ids -> logits) and `lm_kjv_cache.onnx` (optimum's decoder-with-past
-signature), and `fixtures/trained/lm_kjv.json` (config, training, held-out figures, layout and parameter map).
+signature), `fixtures/trained/lm_kjv.json` (config, training, held-out figures, layout) and `lm_kjv_eval64.npy` (the
+first 64 eval windows, with their torch NLL in the manifest, for the tests).
 """
 
 import argparse
@@ -42,6 +43,7 @@ import make_decoders as md  # noqa: E402
 warnings.filterwarnings("ignore")
 
 WINDOW = 128
+SAMPLE_WINDOWS = 64
 OPSET = 14
 # 8 query heads over 4 KV heads (2 query heads per group): removing one KV group removes a quarter of the attention,
 # so head pruning at 20-50 % is meaningful; head_dim 16 keeps onnxruntime's GroupQueryAttention usable.
@@ -168,6 +170,12 @@ def export(args):
         heldOut=dict(split="eval", window=WINDOW, stride=WINDOW, windows=len(eval_data), predictions=predictions,
                      nllNats=nll, bitsPerByte=nll / math.log(2), perplexity=math.exp(nll)),
         models={})
+    # A small held-out sample for the tests (64 KiB): its NLL as torch computes it, what `evaluate` must reproduce.
+    sample = eval_data[:SAMPLE_WINDOWS]
+    np.save(os.path.join(FIXTURES, "lm_kjv_eval64.npy"), sample)
+    sample_nll, _ = held_out(model, sample)
+    manifest["heldOutSample"] = dict(file="lm_kjv_eval64.npy", windows=SAMPLE_WINDOWS, window=WINDOW, nllNats=sample_nll,
+                                     what="the first 64 windows of the eval split, int64 [64, 128]")
     for cache in (False, True):
         name = "lm_kjv_cache" if cache else "lm_kjv"
         torch.manual_seed(md.seed_for(name))  # example inputs only; they do not reach the file
