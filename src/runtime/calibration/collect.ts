@@ -46,6 +46,8 @@ export async function collectCalibration(model: Model, groups: readonly ChannelG
   const t0 = performance.now();
   const plans = groups.map((g) => ({ group: g, sites: sitesOf(model, g) }));
   const exposed = [...new Set(plans.flatMap((p) => p.sites.map((s) => s.value)))];
+  // Nothing to measure (no group in scope): the model is not run, but the source is still read and checked.
+  if (!exposed.length) plans.length = 0;
   const scratch = decodeModel(encodeModel(model), { baseDir: model.baseDir });
   for (const name of exposed) {
     const v = scratch.graph.find(name);
@@ -63,7 +65,7 @@ export async function collectCalibration(model: Model, groups: readonly ChannelG
     });
     const accumulators = plans.map((p) => new GroupAccumulator(p.group.channels, p.sites, { gram: !!opts.gram }));
     let size = 1;
-    for (let start = 0; start < batches.count; ) {
+    for (let start = 0; start < batches.count && exposed.length; ) {
       const rows = Math.min(size, batches.count - start);
       const out = await run(session, batches.feeds(start, rows), exposed);
       for (const [g, plan] of plans.entries()) {
