@@ -80,7 +80,7 @@ const results: Record<string, Arm[]> = {};
 if (!which || which === 'lm') {
   for (const f of [LM, CALIB_TEXT, EVAL_TEXT]) if (!existsSync(f)) throw new Error(`${f} is missing: run bench/lm/prepare_text.py and bench/lm/train_lm.py`);
   // FFN neurons only: the gate/up groups (their producers are the mlp projections).
-  results.lm = runArms('lm', LM, ['--scope', 'dense', '--layers', '*/mlp/*', '--ratio', '0.3'], ['--calib', CALIB_TEXT, '--calib-samples', '128'], EVAL_TEXT);
+  results.lm = runArms('lm', LM, ['--scope', 'dense', '--layers', '/mlp/', '--ratio', '0.3'], ['--calib', CALIB_TEXT, '--calib-samples', '128'], EVAL_TEXT);
   process.stdout.write(`\n### LM: held-out perplexity after pruning 30 % of FFN neurons, no fine-tuning\n\n${table(results.lm, 'perplexity', (x) => x.toFixed(3))}\n`);
 }
 if (!which || which === 'image') {

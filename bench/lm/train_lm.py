@@ -166,7 +166,7 @@ def export(args):
                       optimizer="AdamW(betas 0.9/0.95, weight decay 0.1 on matrices)", peakLr=ckpt["args"]["lr"],
                       warmup=ckpt["args"]["warmup"], schedule="linear warm-up, cosine decay to 10 %",
                       gradClip=1.0, threads=ckpt["args"]["threads"], seconds=round(ckpt["seconds"], 1),
-                      history=ckpt["history"]),
+                      **({"note": args.note} if args.note else {}), history=ckpt["history"]),
         heldOut=dict(split="eval", window=WINDOW, stride=WINDOW, windows=len(eval_data), predictions=predictions,
                      nllNats=nll, bitsPerByte=nll / math.log(2), perplexity=math.exp(nll)),
         models={})
@@ -208,6 +208,7 @@ def main():
     parser.add_argument("--checkpoint-every", type=int, default=100)
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--export-only", action="store_true")
+    parser.add_argument("--note", help="a remark on how the run went, recorded in the manifest (e.g. a resumed schedule)")
     args = parser.parse_args()
     if not args.export_only:
         train(args)

@@ -86,6 +86,15 @@ describe.skipIf(ORACLE_MISSING)('calibration statistics and criteria against num
     });
   }
 
+  it('a calibrated criterion without statistics for a group falls back to l2 and says why', async () => {
+    const vectors = [{ rows: Float32Array.from([3, 0, 0, 1, 2, 2]), n: 3, d: 2 }];
+    for (const method of ['wanda', 'flap', 'activation-eigenvector', 'live-eigenvector'] as const) {
+      const s = await scoreChannels(vectors, { method, threshold: 0.2 });
+      expect(s.method).toBe('l2');
+      expect(s.fellBack).toBe('no calibration statistics for this group, scored by l2 instead');
+    }
+  });
+
   it('live-eigenvector removes the units that never fire first, and ranks the live ones as eigenvector does', async () => {
     const m = SMALL_MODELS[0]!();
     const { path } = writeSamples(dir, 'live', SAMPLES, m.sample, 4);

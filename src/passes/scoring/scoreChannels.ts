@@ -68,15 +68,16 @@ export const CRITERIA: Readonly<Record<ScoringMethod, Criterion>> = {
   'activation-eigenvector': {
     summary: 'eigenvector centrality of the similarity graph of the units\' activations on the calibration data', needs: 'gram',
     score: async ({ vectors, activations }, opts) => {
-      const a = required(activations, 'activation-eigenvector');
-      if (!a.gram) return fallBack(vectors, opts, `no activation Gram (${a.gramNote ?? 'not collected'})`);
-      return graphCriterion(activationSimilarityGraph(a.gram, a.units, opts), 'activation-eigenvector', vectors, opts);
+      if (!activations) return fallBack(vectors, opts, NO_STATISTICS);
+      if (!activations.gram) return fallBack(vectors, opts, `no activation Gram (${activations.gramNote ?? 'not collected'})`);
+      return graphCriterion(activationSimilarityGraph(activations.gram, activations.units, opts), 'activation-eigenvector', vectors, opts);
     },
   },
   'live-eigenvector': {
     summary: 'weight eigenvector centrality, units never active on the calibration data removed first', needs: 'calibration',
     score: async (input, opts) => {
-      const a = required(input.activations, 'live-eigenvector');
+      const a = input.activations;
+      if (!a) return fallBack(input.vectors, opts, NO_STATISTICS);
       const base = await CRITERIA.eigenvector.score(input, { ...opts, method: 'eigenvector' });
       const { scores, dead } = liveFirst(base.scores, a.activeFraction);
       const note = `${dead} of ${a.units} units never active on ${a.samples} calibration samples${dead ? ': ranked below every live unit' : ''}`;
@@ -85,13 +86,16 @@ export const CRITERIA: Readonly<Record<ScoringMethod, Criterion>> = {
   },
   wanda: {
     summary: 'Wanda-sp: Σ |W|·‖X‖₂ over the consumers\' weights the unit feeds', needs: 'calibration',
-    score: async ({ vectors, activations }, opts) => consumerCriterion(required(activations, 'wanda'), 'wanda', wandaScores, vectors, opts),
+    score: async ({ vectors, activations }, opts) => consumerCriterion(activations, 'wanda', wandaScores, vectors, opts),
   },
   flap: {
     summary: 'FLAP fluctuation: activation variance × squared norm of the consumers\' weights it feeds', needs: 'calibration',
-    score: async ({ vectors, activations }, opts) => consumerCriterion(required(activations, 'flap'), 'flap', flapScores, vectors, opts),
+    score: async ({ vectors, activations }, opts) => consumerCriterion(activations, 'flap', flapScores, vectors, opts),
   },
 };
+
+/** Why a calibrated criterion had to fall back for a group (the pass refuses such a criterion without calibration at all). */
+const NO_STATISTICS = 'no calibration statistics for this group';
 
 /** One group's channel scores by the named criterion (higher = more central / more important). */
 export async function scoreChannels(vectors: readonly UnitVectors[], opts: ScoreOptions, activations?: UnitActivations): Promise<ChannelScores> {
@@ -118,7 +122,8 @@ async function graphCriterion(graph: SimilarityGraph, method: 'eigenvector' | 'd
   return { scores, method, graph: info, ...(centrality ? { centrality } : {}) };
 }
 
-async function consumerCriterion(a: UnitActivations, method: 'wanda' | 'flap', score: (a: UnitActivations) => Float64Array, vectors: readonly UnitVectors[], opts: ScoreOptions): Promise<ChannelScores> {
+async function consumerCriterion(a: UnitActivations | undefined, method: 'wanda' | 'flap', score: (a: UnitActivations) => Float64Array, vectors: readonly UnitVectors[], opts: ScoreOptions): Promise<ChannelScores> {
+  if (!a) return fallBack(vectors, opts, NO_STATISTICS);
   if (!a.consumers.some((c) => c.weightAbs)) return fallBack(vectors, opts, `${method}: no consumer weights to read${a.consumers.length ? ` (${unreadConsumers(a)})` : ''}`);
   const note = unreadConsumers(a);
   return { scores: score(a), method, ...(note ? { note } : {}) };
@@ -129,9 +134,4 @@ async function fallBack(vectors: readonly UnitVectors[], opts: ScoreOptions, why
   const { emptyFallback = 'l2' } = opts;
   const fell = await CRITERIA[emptyFallback].score({ vectors }, { ...opts, method: emptyFallback });
   return { ...fell, fellBack: `${why}, scored by ${emptyFallback} instead` };
-}
-
-function required(a: UnitActivations | undefined, method: ScoringMethod): UnitActivations {
-  if (!a) fail(`--method ${method} needs calibration data: give --calib <samples>`);
-  return a;
 }

@@ -46,8 +46,6 @@ export async function collectCalibration(model: Model, groups: readonly ChannelG
   const t0 = performance.now();
   const plans = groups.map((g) => ({ group: g, sites: sitesOf(model, g) }));
   const exposed = [...new Set(plans.flatMap((p) => p.sites.map((s) => s.value)))];
-  // Nothing to measure (no group in scope): the model is not run, but the source is still read and checked.
-  if (!exposed.length) plans.length = 0;
   const scratch = decodeModel(encodeModel(model), { baseDir: model.baseDir });
   for (const name of exposed) {
     const v = scratch.graph.find(name);
@@ -61,11 +59,18 @@ export async function collectCalibration(model: Model, groups: readonly ChannelG
   const { session, ep, notice } = await openSession(scratch, { ...(opts.ep ? { ep: opts.ep } : {}) });
   try {
     const batches = await loadSamples(model, inputSpecs(session), source, {
-      ...opts, limit: opts.samples ?? DEFAULT_CALIBRATION_SAMPLES, seed: opts.seed ?? 0,
+      ...(opts.dataOptions ? { dataOptions: opts.dataOptions } : {}), ...(opts.window !== undefined ? { window: opts.window } : {}),
+      limit: opts.samples ?? DEFAULT_CALIBRATION_SAMPLES, seed: opts.seed ?? 0,
     });
     const accumulators = plans.map((p) => new GroupAccumulator(p.group.channels, p.sites, { gram: !!opts.gram }));
     let size = 1;
-    for (let start = 0; start < batches.count && exposed.length; ) {
+    // Nothing to measure (no group in scope, or none read by a weight layer): the source was read and checked, the
+    // model is not run, and no group gets statistics.
+    const result = (stats: Map<number, CalibrationStats>): CalibrationResult => ({
+      stats, samples: batches.count, source: batches.description, ep, ...(notice ? { notice } : {}), seconds: (performance.now() - t0) / 1000,
+    });
+    if (!exposed.length) return result(new Map());
+    for (let start = 0; start < batches.count; ) {
       const rows = Math.min(size, batches.count - start);
       const out = await run(session, batches.feeds(start, rows), exposed);
       for (const [g, plan] of plans.entries()) {
@@ -82,8 +87,7 @@ export async function collectCalibration(model: Model, groups: readonly ChannelG
       }
       start += rows;
     }
-    const stats = new Map(plans.map((p, i) => [p.group.id, accumulators[i]!.finish()]));
-    return { stats, samples: batches.count, source: batches.description, ep, ...(notice ? { notice } : {}), seconds: (performance.now() - t0) / 1000 };
+    return result(new Map(plans.map((p, i) => [p.group.id, accumulators[i]!.finish()])));
   } finally {
     await session.release();
   }
