@@ -93,8 +93,6 @@ export function registerPrune(program: Command): void {
       if (opts.report && !existsSync(dirname(resolve(opts.report)))) fail(`cannot write the report '${opts.report}': its folder does not exist`);
       if (opts.html) checkPagePath('--html', opts.html, { files: [input, opts.output, ...(opts.report ? [opts.report] : [])], are: 'the input and output models and the report' });
       const method = opts.method ?? (opts.calib ? CALIBRATED_DEFAULT_METHOD : D.method);
-      if (!opts.calib && CRITERIA[method].needs !== 'weights') fail(`--method ${method} needs calibration data: give --calib <samples>`);
-      if (!opts.calib && opts.compensate) fail('--compensate needs calibration data: give --calib <samples>');
       const model = loadModel(input);
       const ratios = opts.layerRatios ? loadLayerRatios(opts.layerRatios) : undefined;
       const selection = {
@@ -113,7 +111,8 @@ export function registerPrune(program: Command): void {
           ...(opts.targetMacs !== undefined ? { targetMacs: opts.targetMacs } : {}),
           ...(opts.targetParams !== undefined ? { targetParams: opts.targetParams } : {}),
           onProgress: bar.update,
-          ...(calibration ? { calibration: calibration.stats, compensate: opts.compensate ?? true } : {}),
+          ...(calibration ? { calibration: calibration.stats } : {}),
+          ...(opts.compensate !== undefined || calibration ? { compensate: opts.compensate ?? true } : {}),
         });
       } finally {
         bar.stop();
