@@ -1,7 +1,7 @@
 import { fail } from '../ir/errors.js';
 import { loadModel } from '../ir/load.js';
 import type { Model } from '../ir/model.js';
-import { loadSamples } from './calibration/samples.js';
+import { loadSamples, type SampleBatches } from './calibration/samples.js';
 import { tokenInputs } from './calibration/tokens.js';
 import { AccuracyCounter, numbers } from './compare.js';
 import type { DatasetOptions } from './data/types.js';
@@ -78,9 +78,7 @@ export async function evaluateModel(model: Model | string, source: string, opts:
       const batch = opts.batch ?? 16;
       const nll = new NllCounter();
       let output: string | undefined;
-      for (let start = 0; start < samples.count; start += batch) {
-        const rows = Math.min(batch, samples.count - start);
-        const out = await run(session, samples.feeds(start, rows));
+      for await (const { start, rows, out } of batches(session, samples, batch)) {
         output ??= logitsOutput(session, out, rows, windows.window);
         nll.add(out[output]!, windows.ids.subarray(start * windows.window, (start + rows) * windows.window), rows, windows.window);
       }
@@ -94,9 +92,7 @@ export async function evaluateModel(model: Model | string, source: string, opts:
       const batch = opts.batch ?? 32;
       const counter = new AccuracyCounter();
       let classifier: number | undefined;
-      for (let start = 0; start < samples.count; start += batch) {
-        const rows = Math.min(batch, samples.count - start);
-        const out = await run(session, samples.feeds(start, rows));
+      for await (const { start, rows, out } of batches(session, samples, batch)) {
         const tensors = session.outputNames.map((n) => out[n]!);
         classifier ??= classifierOutput(tensors, samples.numClasses ?? 0) ?? fail('no [batch, classes] output covers every label: accuracy not computed');
         counter.add(tensors[classifier]!, samples.labels.subarray(start, start + rows), rows);
@@ -140,11 +136,17 @@ function logitsOutput(session: ort.InferenceSession, out: ort.InferenceSession.O
   return name;
 }
 
-async function run(session: ort.InferenceSession, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.OnnxValueMapType> {
-  try {
-    return await session.run(feeds);
-  } catch (e) {
-    fail(`onnxruntime failed to run the model: ${(e as Error).message.split('\n')[0]}`);
+/** Runs every sample, `size` at a time. */
+async function* batches(session: ort.InferenceSession, samples: SampleBatches, size: number): AsyncGenerator<{ start: number; rows: number; out: ort.InferenceSession.OnnxValueMapType }> {
+  for (let start = 0; start < samples.count; start += size) {
+    const rows = Math.min(size, samples.count - start);
+    let out: ort.InferenceSession.OnnxValueMapType;
+    try {
+      out = await session.run(samples.feeds(start, rows));
+    } catch (e) {
+      fail(`onnxruntime failed to run the model: ${(e as Error).message.split('\n')[0]}`);
+    }
+    yield { start, rows, out };
   }
 }
 
