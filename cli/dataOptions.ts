@@ -19,6 +19,8 @@ export interface DataCliOptions {
 
 /** Largest batch any command runs: larger ones only exhaust memory. */
 export const MAX_BATCH = 4096;
+/** Longest token window (--window, --calib-window): longer than any model's context. */
+export const MAX_WINDOW = 2 ** 20;
 /** Seeds are 32-bit (the PRNG's state). */
 export const MAX_SEED = 2 ** 32 - 1;
 /** Largest image side --size accepts. */

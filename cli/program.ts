@@ -9,6 +9,7 @@ import { registerDoctor } from './commands/doctor.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerFinetune } from './commands/finetune.js';
 import { registerReport } from './commands/report.js';
+import { registerEvaluate } from './commands/evaluate.js';
 
 /** The version in our package.json, found by walking up from this file (dist/cli/ when built, cli/ under tsx). */
 function packageVersion(): string {
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerInspect(program);
   registerFinetune(program);
   registerReport(program);
+  registerEvaluate(program);
   return program;
 }
 

@@ -13,10 +13,13 @@ export { modelStats, type ModelStats, type NodeStats, type ValueSummary } from '
 export * from './train/index.js';
 // The dependency engine, with its extension point `registerChannelRule` (see src/passes/dependency/README.md).
 export * from './passes/dependency/index.js';
-export { centralityPrune, DEFAULT_PRUNE_OPTIONS, type CentralityPruneOptions, type PruneReport, type GroupReport, type Scope } from './passes/centralityPrune.js';
+export { centralityPrune, groupsInScope, DEFAULT_PRUNE_OPTIONS, type CentralityPruneOptions, type PruneReport, type GroupReport, type Scope } from './passes/centralityPrune.js';
 export {
   channelSimilarityGraph, eigenvectorCentrality, degreeCentrality, l1Norm, l2Norm, randomScores, selectKeep, scoreChannels,
-  SCORING_METHODS, type ScoringMethod, type CentralityResult, type SimilarityGraph, type UnitVectors,
+  SCORING_METHODS, CRITERIA, needsCalibration, type Criterion, type ScoringMethod, type CentralityResult, type SimilarityGraph,
+  type UnitVectors, type UnitActivations,
 } from './passes/scoring/index.js';
+export { type CalibrationStats, type SiteStats } from './passes/calibrationStats.js';
+export { groupConsumers, type GroupConsumer } from './passes/consumers.js';
 export * from './runtime/index.js';
 export * from './report/index.js';

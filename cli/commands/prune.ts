@@ -2,17 +2,19 @@ import { Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { fail } from '../../src/ir/errors.js';
 import type { Model } from '../../src/ir/model.js';
-import { centralityPrune, DEFAULT_PRUNE_OPTIONS, type CentralityPruneOptions, type PruneReport } from '../../src/passes/centralityPrune.js';
+import type { ChannelGroup } from '../../src/passes/dependency/groups.js';
+import { centralityPrune, DEFAULT_PRUNE_OPTIONS, groupsInScope, type CentralityPruneOptions, type PruneReport } from '../../src/passes/centralityPrune.js';
 import { loadLayerRatios } from '../../src/passes/policy/layerRatios.js';
 import type { RoundingChoice } from '../../src/passes/policy/rounding.js';
-import { SCORING_METHODS } from '../../src/passes/scoring/index.js';
+import { CRITERIA, SCORING_METHODS, type ScoringMethod } from '../../src/passes/scoring/index.js';
 import { savedReport } from '../../src/report/index.js';
+import { collectCalibration, DEFAULT_CALIBRATION_SAMPLES, DEFAULT_WINDOW, type CalibrationResult } from '../../src/runtime/calibration/index.js';
 import { formatValidationReport } from '../../src/runtime/formatReport.js';
 import { autoRounding } from '../../src/runtime/hardware.js';
 import { createLatencyMeter } from '../../src/runtime/layerCosts.js';
 import { compareLatency } from '../../src/runtime/latency.js';
-import { validateModels, type ValidationReport } from '../../src/runtime/validate.js';
-import { toDatasetOptions } from '../dataOptions.js';
+import { MAX_RANDOM_SAMPLES, validateModels, type ValidationReport } from '../../src/runtime/validate.js';
+import { MAX_WINDOW, toDatasetOptions } from '../dataOptions.js';
 import { describeLatencyTarget, formatLatency, summarize } from '../format/pruneSummary.js';
 import { planGenaiConfig } from '../genaiConfig.js';
 import { collectPattern, parseAutoOrInteger, parseInteger, parseNumberIn } from '../options.js';
@@ -27,7 +29,11 @@ export interface PruneCliOptions extends Omit<FinetuneCliOptions, 'data'> {
   output: string;
   ratio: number;
   threshold: number;
-  method: CentralityPruneOptions['method'];
+  method?: ScoringMethod;
+  calib?: string;
+  calibSamples: number;
+  calibWindow?: number;
+  compensate?: boolean;
   scope: CentralityPruneOptions['scope'];
   unweighted?: boolean;
   keep: CentralityPruneOptions['keep'];
@@ -62,7 +68,12 @@ export function registerPrune(program: Command): void {
     .requiredOption('-o, --output <file>', 'where to write the pruned model (written atomically)')
     .option('--ratio <p>', 'fraction p of each group\'s channels to remove, k = ⌊p·n⌋', parseNumberIn(0, 0.99, '--ratio'), D.ratio)
     .option('--threshold <tau>', 'cosine-similarity threshold τ for an edge (S_ij > τ)', parseNumberIn(-1, 1, '--threshold'), D.threshold)
-    .addOption(new Option('--method <m>', 'channel criterion').choices(SCORING_METHODS).default(D.method))
+    .addOption(new Option('--method <m>', `channel criterion (default: ${D.method}; with --calib: ${CALIBRATED_DEFAULT_METHOD})`).choices(SCORING_METHODS))
+    .option('--calib <src>', 'calibration samples for the activation-aware criteria and --compensate: what --data takes, or for a model over token ids a .npy of ids [N, T] (a text file for a byte-level model)')
+    .option('--calib-samples <n>', 'calibration samples to run (a seeded choice when the source has more)', parseInteger(1, '--calib-samples', MAX_RANDOM_SAMPLES), DEFAULT_CALIBRATION_SAMPLES)
+    .option('--calib-window <t>', `tokens per window when --calib is a text file (default ${DEFAULT_WINDOW})`, parseInteger(2, '--calib-window', MAX_WINDOW))
+    .option('--compensate', 'add each removed unit\'s mean contribution to its consumers\' biases (default with --calib)')
+    .option('--no-compensate', 'no bias compensation with --calib')
     .addOption(new Option('--scope <s>', 'which groups: dense (Gemm/MatMul, the paper), conv, or all').choices(['dense', 'conv', 'all']).default(D.scope))
     .option('--unweighted', 'every edge weighs 1 instead of S_ij')
     .addOption(new Option('--keep <which>', 'keep the most central channels (the paper) or the most peripheral (ablation)').choices(['central', 'peripheral']).default(D.keep))
@@ -95,6 +106,9 @@ export function registerPrune(program: Command): void {
       const model = loadModelFor(input, reads, outputs);
       const ratios = opts.layerRatios ? loadLayerRatios(opts.layerRatios) : undefined;
       const rounding = await roundingOf(opts);
+      const method = opts.method ?? (opts.calib ? CALIBRATED_DEFAULT_METHOD : D.method);
+      const selection = { scope: opts.scope, ...(opts.layers ? { layers: opts.layers } : {}), ...(opts.exclude ? { exclude: opts.exclude } : {}) };
+      const calibration = opts.calib ? await calibrate(model, groupsInScope(model, selection), opts, method) : undefined;
       // --batch is the fine-tuning batch (default 64); latency is timed at it only when it was given.
       const latencyBatch = command.getOptionValueSource('batch') === 'cli' ? opts.batch : undefined;
       const meter = opts.targetLatency !== undefined ? createLatencyMeter(model, { ep: opts.ep, batch: latencyBatch ?? 1, threads: opts.threads ?? 0, ...(opts.latencyCache ? { cacheDir: opts.latencyCache } : {}), seed: opts.seed }) : undefined;
@@ -102,7 +116,7 @@ export function registerPrune(program: Command): void {
       let report: PruneReport;
       try {
         report = await centralityPrune(model, {
-          ratio: ratios?.defaultRatio ?? opts.ratio, threshold: opts.threshold, method: opts.method, scope: opts.scope,
+          ratio: ratios?.defaultRatio ?? opts.ratio, threshold: opts.threshold, method, scope: opts.scope,
           weighted: !opts.unweighted, keep: opts.keep, coupling: opts.coupling, seed: opts.seed,
           ...(opts.layers ? { layers: opts.layers } : {}), ...(opts.exclude ? { exclude: opts.exclude } : {}),
           ...(ratios ? { layerRatios: ratios.ratios } : {}),
@@ -112,6 +126,8 @@ export function registerPrune(program: Command): void {
           ...(opts.targetParams !== undefined ? { targetParams: opts.targetParams } : {}),
           ...(meter ? { targetLatency: opts.targetLatency, latencyMeter: meter } : {}),
           onProgress: bar.update,
+          ...(calibration ? { calibration: calibration.stats } : {}),
+          ...(opts.compensate !== undefined || calibration ? { compensate: opts.compensate ?? true } : {}),
         });
       } finally {
         bar.stop();
@@ -126,7 +142,8 @@ export function registerPrune(program: Command): void {
         ? (validation.latency.length ? { ep: validation.ep, threads: opts.threads ?? 0, points: validation.latency } : undefined)
         : lt ? await compareLatency(input, model, { ep: opts.ep, batches: [1, secondBatch], threads: opts.threads ?? 0, seed: opts.seed }) : undefined;
       const latencyTiming = meter ? { ep: meter.ep ?? 'cpu', batch: meter.batch, threads: opts.threads ?? 0, clock: meter.clock } : undefined;
-      const saved = savedReport({ input, output: opts.output, report, finetune: finetuned, validation, latency, latencyTiming });
+      const calibrationRun = calibration ? { source: calibration.source, samples: calibration.samples, ep: calibration.ep, seconds: calibration.seconds } : undefined;
+      const saved = savedReport({ input, output: opts.output, report, finetune: finetuned, validation, latency, latencyTiming, calibration: calibrationRun });
       const genai = planGenaiConfig(input, opts.output, report.decoder);
       writePruneOutputs(model, opts, saved, genai.file);
 
@@ -143,6 +160,24 @@ export function registerPrune(program: Command): void {
       if (!opts.quiet && validation) process.stdout.write(`\n${formatValidationReport(validation)}\n`);
       if (!opts.quiet && latency && !validation) process.stdout.write(`${formatLatency(latency)}\n`);
     });
+}
+
+/**
+ * The criterion `--calib` uses when no --method is given. Provisional: the LM experiment of issue 12 (bench/lm/)
+ * decides which criterion keeps models best.
+ */
+const CALIBRATED_DEFAULT_METHOD: ScoringMethod = 'flap';
+
+/** Runs the original model on the calibration samples and measures every in-scope group's activations. */
+async function calibrate(model: Model, groups: ChannelGroup[], opts: PruneCliOptions, method: ScoringMethod): Promise<CalibrationResult> {
+  const { limit: _limit, ...dataOptions } = toDatasetOptions(opts, opts.seed);
+  const result = await collectCalibration(model, groups, opts.calib!, {
+    ep: opts.ep, samples: opts.calibSamples, seed: opts.seed, dataOptions, gram: CRITERIA[method].needs === 'gram',
+    ...(opts.calibWindow !== undefined ? { window: opts.calibWindow } : {}),
+  });
+  if (result.notice) process.stderr.write(`onnx-cprune: ${result.notice}\n`);
+  if (!opts.quiet) process.stdout.write(`calibration: ${result.source}, ${groups.length} group(s), ${result.seconds.toFixed(1)} s on ${result.ep}\n`);
+  return result;
 }
 
 /** --round-to as a multiple: auto asks the hardware the models will run on (--ep). */

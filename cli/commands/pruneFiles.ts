@@ -11,7 +11,7 @@ import type { PruneCliOptions } from './prune.js';
  * genai_config.json), none of which may be a file it reads or another output.
  */
 export function pruneFiles(input: string, opts: PruneCliOptions): { sources: RunFile[]; reads: RunFile[]; outputs: (RunFile | undefined)[] } {
-  const data = dataSources(opts);
+  const data = [...dataSources(opts), ...(opts.calib ? [{ path: opts.calib, what: 'the --calib source' }] : [])];
   return {
     sources: [...data, ...(opts.layerRatios ? [{ path: opts.layerRatios, what: 'the --layer-ratios file' }] : [])],
     reads: [{ path: input, what: 'the input model' }, ...data],

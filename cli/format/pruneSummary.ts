@@ -12,7 +12,7 @@ export function summarize(r: PruneReport): string {
     g.kind, `${g.kept.length}/${g.channels}`, `${(100 * (g.removedRatio ?? g.removed.length / g.channels)).toFixed(1)}%`,
     g.layer ? `${humanCount(g.layer.params.before)} → ${humanCount(g.layer.params.after)}` : '',
     g.layer ? `${humanCount(g.layer.macs.before)} → ${humanCount(g.layer.macs.after)}` : '',
-    g.method ?? '', g.method !== 'eigenvector' ? '' : g.converged === false ? 'no' : String(g.iterations ?? ''), shorten(g.note ?? '', 60),
+    g.method ?? '', !g.method?.endsWith('eigenvector') ? '' : g.converged === false ? 'no' : String(g.iterations ?? ''), shorten(g.note ?? '', 60),
   ]);
   const skipped = r.groups.length - pruned.length;
   const pct = (a: number, b: number): string => (b ? `${((100 * a) / b).toFixed(1)}%` : '-');

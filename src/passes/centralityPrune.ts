@@ -18,7 +18,10 @@ import { planForLatency, type LatencyTargetReport } from './policy/latencyTarget
 import { kvGroupNote, uniformHeads, type HeadsChoice } from './policy/uniformHeads.js';
 import { decoderReport } from './decoderReport.js';
 import { cachePairs } from '../ir/kvCache.js';
-import { releaseGramSessions, scoreChannels, selectKeep, type ChannelScores, type Coupling, type ScoringMethod } from './scoring/index.js';
+import { needsCalibration, releaseGramSessions, scoreChannels, selectKeep, type ChannelScores, type Coupling, type ScoringMethod } from './scoring/index.js';
+import type { CalibrationStats } from './calibrationStats.js';
+import { groupActivations } from './groupActivations.js';
+import { applyCompensation, planCompensation, type CompensationPlan } from './compensate.js';
 
 import type { GroupReport, PruneReport, ReportedOptions, Scope, TargetReport } from './pruneReport.js';
 
@@ -62,6 +65,13 @@ export interface CentralityPruneOptions {
   /** Times models on the target execution provider (src/runtime/layerCosts.ts); the pass itself never runs one. */
   latencyMeter?: LatencyMeter;
   onProgress?: (done: number, total: number, label: string) => void;
+  /**
+   * Calibration statistics per group id (`collectCalibration` in src/runtime/calibration measures them): what the
+   * activation-aware criteria score and bias compensation corrects with. Groups without an entry have none.
+   */
+  calibration?: ReadonlyMap<number, CalibrationStats>;
+  /** Add each removed unit's mean contribution to its consumers' biases (FLAP's bias compensation; needs calibration). */
+  compensate?: boolean;
 }
 
 export const DEFAULT_PRUNE_OPTIONS: CentralityPruneOptions = {
@@ -93,9 +103,11 @@ export async function centralityPrune(model: Model, options: Partial<CentralityP
   for (const g of groups) if (g.prunable && !inScopeOf(g, opts.scope) && !selectionReason(g, opts)) outOfScope[g.kind]++;
   for (const [i, group] of inScope.entries()) {
     opts.onProgress?.(i, inScope.length, group.producers[0]?.label ?? `group ${group.id}`);
+    const stats = opts.calibration?.get(group.id);
+    const activations = stats && needsCalibration(opts.method) ? groupActivations(model, group, stats) : undefined;
     const scores = await scoreChannels(unitVectors(group.channels, channelVectors(group)), {
       method: opts.method, threshold: opts.threshold, weighted: opts.weighted, coupling: opts.coupling, seed: opts.seed + group.id,
-    });
+    }, activations);
     scored.push({ group, scores });
   }
   opts.onProgress?.(inScope.length, inScope.length, 'scored');
@@ -152,7 +164,10 @@ export async function centralityPrune(model: Model, options: Partial<CentralityP
   } else keep = plan(ratio);
   // Groups that keep every channel are left out, so a model with nothing to remove is written back unchanged.
   const changes = new Map(scored.filter(({ group }) => keep.get(group.id)!.length < group.channels).map(({ group }) => [group.id, keep.get(group.id)!]));
+  // Compensation reads the consumers' full weights, so it is planned before the rewrite and applied after it.
+  const compensation: CompensationPlan | undefined = opts.compensate && changes.size > 0 ? planCompensation(model, changes, opts.calibration!) : undefined;
   if (changes.size > 0) pruneChannels(model, changes);
+  if (compensation) applyCompensation(model, compensation);
   const t3 = performance.now();
   const after = modelStats(model);
 
@@ -168,10 +183,11 @@ export async function centralityPrune(model: Model, options: Partial<CentralityP
       scores: Array.from(scores.scores),
       ...(c ? { iterations: c.iterations, converged: c.converged, components: c.components } : {}),
       ...(scores.graph ? { edges: scores.graph.edges, density: scores.graph.density, graphs: scores.graph.parts } : {}),
-      ...noteOf([scores.fellBack ?? c?.note, kvGroupNote(group, group.channels - kept.length, ratios.get(group.id) ?? ratio),
+      ...noteOf([scores.fellBack ?? c?.note, scores.note, kvGroupNote(group, group.channels - kept.length, ratios.get(group.id) ?? ratio),
         group.attention && uniformRemoved !== undefined ? `uniform heads: ${uniformRemoved} removed in every layer` : undefined]),
       layer: layerFigures(group, before, after),
       removedRatio: (group.channels - kept.length) / group.channels,
+      ...calibrationFigures(opts.calibration?.get(group.id), compensation?.groups.get(group.id)),
     });
   }
   return {
@@ -198,10 +214,24 @@ function optional<K extends string, V>(key: K, value: V | undefined): { [k in K]
   return (value === undefined ? {} : { [key]: value }) as { [k in K]?: V };
 }
 
+function calibrationFigures(stats: CalibrationStats | undefined, compensated: { consumers: number; note?: string } | undefined): Pick<GroupReport, 'calibration' | 'compensation'> {
+  return {
+    ...(stats ? { calibration: { activeFraction: Array.from(stats.activeFraction), samples: stats.samples } } : {}),
+    ...(compensated ? { compensation: compensated } : {}),
+  };
+}
+
+/** The groups a run with these options scores and prunes (prunable, in --scope, selected by --layers / --exclude). */
+export function groupsInScope(model: Model, options: Partial<CentralityPruneOptions> = {}): ChannelGroup[] {
+  const opts = { ...DEFAULT_PRUNE_OPTIONS, ...options };
+  return analyze(model).filter((g) => !skipReason(g, opts));
+}
+
 function reportedOptions(o: CentralityPruneOptions): ReportedOptions {
   return {
     ...(o.uniformHeads !== undefined ? { uniformHeads: o.uniformHeads } : {}),
     weighted: o.weighted, keep: o.keep, coupling: o.coupling, seed: o.seed, global: o.global, roundTo: o.roundTo, minChannels: o.minChannels,
+    ...(o.calibration ? { compensate: !!o.compensate } : {}),
     ...(o.layers ? { layers: [...o.layers] } : {}), ...(o.exclude ? { exclude: [...o.exclude] } : {}),
     ...(o.layerRatios ? { layerRatios: o.layerRatios.rules.map(({ pattern, ratio }) => ({ pattern, ratio })) } : {}),
   };
@@ -271,6 +301,8 @@ function selectionReason(g: ChannelGroup, o: CentralityPruneOptions): string | u
 }
 
 function checkOptions(o: CentralityPruneOptions): void {
+  if (needsCalibration(o.method) && !o.calibration) fail(`--method ${o.method} needs calibration data: give --calib <samples>`);
+  if (o.compensate && !o.calibration) fail('--compensate needs calibration data: give --calib <samples>');
   if (!(o.ratio >= 0 && o.ratio < 1)) fail(`--ratio must be in [0, 1), got ${o.ratio}`);
   if (!(o.threshold >= -1 && o.threshold <= 1)) fail(`--threshold must be in [-1, 1], got ${o.threshold}`);
   if (o.targetMacs !== undefined && o.targetParams !== undefined) fail('give either --target-macs or --target-params, not both');

@@ -35,6 +35,18 @@ export interface GroupReport {
   declined?: string;
   /** removed / channels: the fraction actually removed, after rounding and floors. */
   removedRatio?: number;
+  /** Per-unit liveness on the calibration data, when the run had some (`activeFraction[u]`: see CalibrationStats). */
+  calibration?: CalibrationReport;
+  /** Bias compensation: consumers corrected for the removed units, and any left out with the reason. */
+  compensation?: { consumers: number; note?: string };
+}
+
+/** Per-unit liveness on calibration data. */
+export interface CalibrationReport {
+  /** For each unit of the group: the fraction of calibration samples on which it was active (output not zero). */
+  activeFraction: number[];
+  /** How many samples were run. */
+  samples?: number;
 }
 
 /** What --target-macs / --target-params asked for and what the chosen ratio reached. */
@@ -63,6 +75,8 @@ export interface ReportedOptions {
   layerRatios?: { pattern: string; ratio: number }[];
   /** --uniform-heads / --no-uniform-heads when given (the default depends on the model: see `decoder`). */
   uniformHeads?: boolean;
+  /** With calibration data: whether bias compensation ran. */
+  compensate?: boolean;
 }
 
 export interface PruneReport {

@@ -4,7 +4,7 @@ import { parseSavedReport, type SavedReport } from './schema.js';
 
 export { renderReportPage } from './html/page.js';
 export {
-  parseSavedReport, savedReport, REPORT_SCHEMA_VERSION, type CalibrationReport, type FinetuneSummary, type SavedGroupReport, type SavedReport,
+  parseSavedReport, savedReport, REPORT_SCHEMA_VERSION, type CalibrationReport, type CalibrationRun, type FinetuneSummary, type SavedGroupReport, type SavedReport,
 } from './schema.js';
 
 /** Far above any real report (ResNet-50's is a few MB); a bigger file is not one, and would not fit in a string. */

@@ -1,6 +1,6 @@
 import { fail } from '../ir/errors.js';
 import type { LatencyTargetReport } from '../passes/policy/latencyTarget.js';
-import type { DecoderReport, GroupReport, PruneReport, ReportedOptions, SizeChange, TargetReport } from '../passes/pruneReport.js';
+import type { CalibrationReport, DecoderReport, GroupReport, PruneReport, ReportedOptions, SizeChange, TargetReport } from '../passes/pruneReport.js';
 import { SCORING_METHODS, type GraphSummary } from '../passes/scoring/index.js';
 import type { LatencyComparison } from '../runtime/latency.js';
 import type { ValidationReport } from '../runtime/validate.js';
@@ -14,17 +14,8 @@ import { arrayOf, boolean, integer, nullable, number, object, oneOf, optional, S
  */
 export const REPORT_SCHEMA_VERSION = 1;
 
-/** Per-unit liveness on calibration data, when the run had some. */
-export interface CalibrationReport {
-  /** For each unit of the group: the fraction of calibration samples on which it was active (output not zero). */
-  activeFraction: number[];
-  /** How many samples were run. */
-  samples?: number;
-}
-
-export interface SavedGroupReport extends GroupReport {
-  calibration?: CalibrationReport;
-}
+export type { CalibrationReport } from '../passes/pruneReport.js';
+export type SavedGroupReport = GroupReport;
 
 /** `finetune --json` and the report's `finetune`: the fine-tuning result without the model. */
 export type FinetuneSummary = Omit<FinetuneResult, 'model'>;
@@ -50,19 +41,29 @@ export interface SavedReport extends Omit<PruneReport, 'groups' | 'latencyTarget
   latency?: LatencyComparison;
   finetune?: FinetuneSummary;
   validation?: ValidationReport;
+  /** The calibration run (`prune --calib`): what was read, how many samples, where and how long. */
+  calibration?: CalibrationRun;
+}
+
+export interface CalibrationRun {
+  source: string;
+  samples: number;
+  ep: 'cuda' | 'cpu';
+  seconds: number;
 }
 
 /** The saved document for one run. */
 export function savedReport(run: {
   input: string; output: string; report: PruneReport; finetune?: FinetuneSummary; validation?: ValidationReport;
-  latency?: LatencyComparison; latencyTiming?: LatencyTiming;
+  latency?: LatencyComparison; latencyTiming?: LatencyTiming; calibration?: CalibrationRun;
 }): SavedReport {
-  const { input, output, report, finetune, validation, latency, latencyTiming } = run;
+  const { input, output, report, finetune, validation, latency, latencyTiming, calibration } = run;
   const { latencyTarget, ...rest } = report;
   return {
     schemaVersion: REPORT_SCHEMA_VERSION, input, output, ...rest,
     ...(latencyTarget && latencyTiming ? { latencyTarget: { ...latencyTarget, ...latencyTiming } } : {}),
     ...(latency ? { latency } : {}), ...(finetune ? { finetune } : {}), ...(validation ? { validation } : {}),
+    ...(calibration ? { calibration } : {}),
   };
 }
 
@@ -102,6 +103,7 @@ const group = object<SavedGroupReport>({
   declined: optional(string),
   removedRatio: optional(number),
   calibration: optional(object<CalibrationReport>({ activeFraction: numbers, samples: optional(integer) })),
+  compensation: optional(object<NonNullable<GroupReport['compensation']>>({ consumers: integer, note: optional(string) })),
 });
 
 const options = object<ReportedOptions>({
@@ -109,6 +111,7 @@ const options = object<ReportedOptions>({
   roundTo: integer, minChannels: integer, layers: optional(strings), exclude: optional(strings),
   layerRatios: optional(arrayOf(object<{ pattern: string; ratio: number }>({ pattern: string, ratio: number }))),
   uniformHeads: optional(boolean),
+  compensate: optional(boolean),
 });
 
 const dims = arrayOf((v, path) => (typeof v === 'string' || v === null ? v : integer(v, path)));
@@ -184,4 +187,5 @@ const savedReportCheck = object<SavedReport>({
   decoder: optional(decoder),
   finetune: optional(finetune),
   validation: optional(validation),
+  calibration: optional(object<CalibrationRun>({ source: string, samples: integer, ep: oneOf('cuda', 'cpu'), seconds: number })),
 });

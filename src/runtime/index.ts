@@ -7,3 +7,5 @@ export { doctor, formatDoctorReport, type DoctorReport } from './doctor.js';
 export type { OutputComparison } from './compare.js';
 export type { LatencyPoint, Timing } from './latency.js';
 export * from './data/index.js';
+export * from './calibration/index.js';
+export { evaluateModel, formatEvaluation, type EvaluateOptions, type EvaluationReport, type PerplexityFigures } from './evaluate.js';

@@ -147,7 +147,7 @@ async function compareOutputs(a: ort.InferenceSession, b: ort.InferenceSession, 
 }
 
 /** The first [batch, classes] output with room for every label. */
-function classifierOutput(outputs: ort.Tensor[], numClasses: number): number | undefined {
+export function classifierOutput(outputs: ort.Tensor[], numClasses: number): number | undefined {
   const i = outputs.findIndex((t) => t.dims.length === 2 && t.dims[1]! > 1 && t.dims[1]! >= numClasses);
   return i < 0 ? undefined : i;
 }

@@ -11,6 +11,7 @@ import { ModelBuilder } from '../../src/ir/builder.js';
 import { DataType } from '../../src/ir/dtype.js';
 import { Rng } from '../../src/ir/random.js';
 import { encodeModel } from '../../src/ir/save.js';
+import { encodeNpy } from '../support/npy.js';
 
 /**
  * Seeded hostile inputs for the CLI: each case is a folder of files (a mutated fixture, its external data, links,
@@ -75,7 +76,7 @@ interface Draft {
   files: Map<string, FileSpec>;
   /** A byte-level change applied to the encoded model. */
   bytes?: (b: Uint8Array) => Uint8Array;
-  command: 'prune' | 'inspect' | 'groups' | 'validate';
+  command: 'prune' | 'inspect' | 'groups' | 'validate' | 'evaluate';
   options: string[];
   /** Where prune writes (relative), and whether a side file may appear. */
   output: string;
@@ -127,6 +128,7 @@ function finish(seed: number, d: Draft): FuzzCase {
     case 'inspect': args = ['inspect', model, ...d.options]; break;
     case 'groups': args = ['inspect', model, '--groups', ...d.options]; break;
     case 'validate': args = ['validate', model, model, '--no-latency', ...d.options]; break;
+    case 'evaluate': args = ['evaluate', model, ...d.options]; break;
     case 'prune':
       args = [model, '-o', `{dir}/${d.output}`, '-q', ...d.options];
       outputs.push(d.output, `${d.output}.data`);
@@ -472,14 +474,56 @@ function chooseCommand(d: Draft): void {
     if (d.rng.next() < 0.3 && !d.report) d.report = 'out/report.json';
     // The page is an output like the report: mostly sane, sometimes onto the input, the model or the report, or nowhere.
     if (d.rng.next() < 0.15) d.page = pick(d.rng, ['out/report.html', 'out/report.html', 'out/report.html', MODEL, d.output, d.report ?? 'out/report.html', 'out/missing/report.html']);
+    // Calibration: data of every kind for --calib, the calibrated criteria, and what needs --calib without it.
+    const calib = d.rng.next();
+    if (calib < 0.12) d.options.push('--calib', dataSource(d), ...pick(d.rng, CALIB_OPTIONS));
+    else if (calib < 0.15) d.options.push(...pick(d.rng, [['--compensate'], ['--method', 'flap'], ['--method', 'activation-eigenvector']]));
   } else if (r < 0.8) {
     d.command = 'inspect';
     if (d.rng.next() < 0.5) d.options.push('--json');
   } else if (r < 0.9) {
     d.command = 'groups';
-  } else {
+  } else if (r < 0.95) {
     d.command = 'validate';
     d.options.push(...pick(d.rng, [[], ['--random', '2'], ['--random', '1e9'], ['--random', '100001'], ['--batch', '1000000'], ['--runs', '0'], ['--random', '3', '--batch', '2', '--seed', '4294967295']]));
+  } else {
+    d.command = 'evaluate';
+    d.options.push('--data', dataSource(d), '--ep', 'cpu', ...pick(d.rng, EVALUATE_OPTIONS));
+  }
+}
+
+const CALIB_OPTIONS: string[][] = [
+  [], ['--method', 'wanda'], ['--method', 'flap'], ['--method', 'activation-eigenvector'], ['--method', 'live-eigenvector'], ['--no-compensate'],
+  ['--calib-samples', '2'], ['--calib-samples', '0'], ['--calib-window', '4'], ['--calib-window', '1e9'],
+];
+const EVALUATE_OPTIONS: string[][] = [
+  [], ['--perplexity'], ['--window', '4'], ['--window', '1e9'], ['--batch', '1'], ['--batch', '100000'], ['--limit', '1'], ['--json'], ['--seed', '-1'],
+];
+
+/**
+ * A data source for --calib / evaluate --data: token ids (.npy), text, float samples with labels, the model itself,
+ * the input's folder, a path that does not exist, or the output the command would write.
+ */
+function dataSource(d: Draft): string {
+  const kind = pick(d.rng, ['tokens', 'tokens', 'text', 'floats', 'model', 'folder', 'missing', 'output'] as const);
+  const put = (name: string, data: Uint8Array) => {
+    d.files.set(`in/${name}`, { kind: 'bytes', data });
+    return `{dir}/in/${name}`;
+  };
+  switch (kind) {
+    case 'tokens': return put('ids.npy', encodeNpy(BigInt64Array.from({ length: 16 }, (_, i) => BigInt((i * 5) % 8)), [2, 8]));
+    case 'text': return put('text.txt', new TextEncoder().encode('In the beginning was the word.\n'.repeat(8)));
+    case 'floats':
+      put('x_labels.npy', encodeNpy(BigInt64Array.from([0n, 1n, 2n]), [3]));
+      return put('x.npy', encodeNpy(Float32Array.from({ length: 24 }, (_, i) => Math.sin(i)), [3, 8]));
+    case 'model': return `{dir}/${MODEL}`;
+    case 'folder': return '{dir}/in';
+    case 'missing': return '{dir}/in/none.npy';
+    case 'output': return `{dir}/${d.output}`;
+    default: {
+      const unhandled: never = kind;
+      throw new Error(`dataSource: ${String(unhandled)}`);
+    }
   }
 }
 

@@ -159,6 +159,7 @@ function canonicalize(st: AnalysisState): number {
   for (const b of st.blocks) fix(b.labels);
   for (const h of st.heads) fix(h.labels);
   for (const t of st.touches) fix(t.labels);
+  for (const c of st.consumers) fix(c.labels);
   return ids.size;
 }
 

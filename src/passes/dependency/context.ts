@@ -186,7 +186,9 @@ export class NodeContext {
   consume(data: number, axis: number, weight: number, weightAxis: number): void {
     const labels = this.axes(data)?.get(axis);
     if (!labels) return;
-    if (this.slice(weight, weightAxis, labels)) this.touch('consumer', labels);
+    if (!this.slice(weight, weightAxis, labels)) return;
+    this.touch('consumer', labels);
+    this.st.consumers.push({ node: this.node, data, axis, weight, weightAxis, labels });
   }
 
   /** Starts new atoms for the `n` output channels on output `o` axis `axis`; the weight slices along `weightAxis`. */

@@ -56,6 +56,20 @@ export type Edit =
    */
   | { kind: 'freezeShape'; node: Node; axes: Map<number, Labels> };
 
+/**
+ * A weight layer reading channels (Gemm, MatMul, Conv with a constant weight): data input `data` axis `axis` carries
+ * `labels`, which index axis `weightAxis` of weight input `weight`. Recorded for what needs the consumers' weights and
+ * inputs (activation-aware criteria, bias compensation); the slice itself is an Edit.
+ */
+export interface Consumer {
+  readonly node: Node;
+  readonly data: number;
+  readonly axis: number;
+  readonly weight: number;
+  readonly weightAxis: number;
+  readonly labels: Labels;
+}
+
 /** Every label array an edit refers to. */
 export function editLabels(e: Edit): Labels[] {
   switch (e.kind) {
@@ -102,6 +116,7 @@ export class AnalysisState {
   readonly blocks: Block[] = [];
   readonly touches: Touch[] = [];
   readonly heads: Heads[] = [];
+  readonly consumers: Consumer[] = [];
 
   fresh(n: number): Labels {
     const first = this.atoms.add(n);
