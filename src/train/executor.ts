@@ -144,12 +144,13 @@ function checkSupported(node: Node): void {
 /**
  * `auto`: the custom conv and depthwise gradients on every backend but native TensorFlow — wasm lacks the kernels
  * tfjs's own need, and on the cpu backend the custom ones are faster too (cnn_small, batch 64: 2.4 s against 5.7 s
- * per step); the custom gather gradient only where UnsortedSegmentSum is missing.
+ * per step); the custom gather gradient only where UnsortedSegmentSum is missing; the explicitly transposing 2-D
+ * product gradient on wasm, where transposed products are slow (on cpu they cost the same either way).
  */
 function kernelChoice(mode: 'auto' | 'always' | 'never'): KernelChoice {
   if (mode !== 'auto') {
     const v = mode === 'always';
-    return { customConvGrad: v, customDepthwiseGrad: v, customGatherGrad: v };
+    return { customConvGrad: v, customDepthwiseGrad: v, customGatherGrad: v, customMatMulGrad: v };
   }
   const backend = tf.getBackend();
   const missing = (...kernels: string[]): boolean => kernels.some((k) => !tf.getKernel(k, backend));
@@ -158,5 +159,6 @@ function kernelChoice(mode: 'auto' | 'always' | 'never'): KernelChoice {
     customConvGrad: !native || missing('Conv2DBackpropFilter', 'Conv2DBackpropInput'),
     customDepthwiseGrad: !native || missing('DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput'),
     customGatherGrad: missing('UnsortedSegmentSum'),
+    customMatMulGrad: backend === 'wasm',
   };
 }

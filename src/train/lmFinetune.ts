@@ -3,13 +3,9 @@ import { fail } from '../ir/errors.js';
 import type { Model } from '../ir/model.js';
 import { Rng } from '../ir/random.js';
 import type { Value } from '../ir/value.js';
-import { loadSamples } from '../runtime/calibration/samples.js';
-import { tokenFeeds, type TokenInputs } from '../runtime/calibration/tokens.js';
-import { inputSpecs } from '../runtime/inputs.js';
-import type { ort } from '../runtime/ort.js';
-import { openSession } from '../runtime/session.js';
 import { initTrainingBackend, type BackendInfo, type BackendPreference } from './backend.js';
 import { Executor } from './executor.js';
+import { gatherWindows, readTokenWindows } from './lmData.js';
 import { planLmTraining, type LmTrainMode } from './lmPlan.js';
 import { oneHotFloat } from './oneHot.js';
 import { writeBackVariables } from './writeBack.js';
@@ -93,7 +89,7 @@ export async function finetuneLm(model: Model, source: string, opts: LmFinetuneO
   if (!(lr > 0 && Number.isFinite(lr))) fail(`the learning rate must be a positive number, got ${lr}`);
   if (!(clipNorm >= 0 && Number.isFinite(clipNorm))) fail(`the gradient clipping norm must be a non-negative number, got ${clipNorm}`);
 
-  const windows = await readWindows(model, source, opts, seed);
+  const windows = await readTokenWindows(model, source, { ...(opts.window !== undefined ? { window: opts.window } : {}), ...(opts.limit !== undefined ? { limit: opts.limit, seed } : {}) });
   const split = splitWindows(windows.count, opts.valWindows, seed);
   if (split.train.length === 0) fail(`no windows left to train on: ${windows.count} read, ${split.val.length} held out for validation`);
   if (windows.fixedBatch !== undefined && windows.fixedBatch !== batch) fail(`the model's inputs fix the batch size at ${windows.fixedBatch}: use --batch ${windows.fixedBatch}`);
@@ -167,63 +163,6 @@ export async function finetuneLm(model: Model, source: string, opts: LmFinetuneO
     optimizer.dispose();
     executor.dispose();
   }
-}
-
-/** Token windows and how to feed any set of them to the executor. */
-interface Windows {
-  ids: Int32Array;
-  count: number;
-  window: number;
-  bytes: boolean;
-  fixedBatch?: number;
-  feeds(rows: readonly number[]): Map<Value, tf.Tensor>;
-}
-
-/** Reads the windows as `evaluate` does (the model's token inputs from onnxruntime's view of it). */
-async function readWindows(model: Model, source: string, opts: LmFinetuneOptions, seed: number): Promise<Windows> {
-  const { session } = await openSession(model, { ep: 'cpu' });
-  let specs;
-  try {
-    specs = inputSpecs(session);
-  } finally {
-    await session.release();
-  }
-  const samples = await loadSamples(model, specs, source, {
-    ...(opts.window !== undefined ? { window: opts.window } : {}),
-    ...(opts.limit !== undefined ? { limit: opts.limit, seed } : {}),
-  });
-  if (!samples.tokens) fail('--objective lm needs a language model over token ids (an input_ids input); this model takes tensors: use --objective classify');
-  const { windows, inputs } = samples.tokens;
-  if (windows.window < 2) fail(`windows of ${windows.window} token predict nothing: use windows of at least 2 tokens`);
-  const byName = new Map(model.graph.inputs.map((v) => [v.name, v]));
-  const out: Windows = {
-    ids: windows.ids, count: windows.count, window: windows.window, bytes: windows.bytes,
-    feeds: (rows) => toTf(tokenFeeds(inputs as TokenInputs, gatherWindows(out, rows), windows.window, 0, rows.length), byName),
-  };
-  if (samples.fixedBatch !== undefined) out.fixedBatch = samples.fixedBatch;
-  return out;
-}
-
-/** onnxruntime feeds as executor feeds: int64 ids as int32 (token ids and positions fit), empty caches as float32. */
-function toTf(feeds: Record<string, ort.Tensor>, byName: ReadonlyMap<string, Value>): Map<Value, tf.Tensor> {
-  const out = new Map<Value, tf.Tensor>();
-  for (const [name, t] of Object.entries(feeds)) {
-    const data = t.data;
-    const dims = [...t.dims];
-    const tensor = data instanceof BigInt64Array ? tf.tensor(Int32Array.from(data, Number), dims, 'int32')
-      : data instanceof Int32Array ? tf.tensor(data, dims, 'int32')
-        : t.type === 'float16' ? tf.zeros(dims, 'float32') // only empty caches are fed as float16
-          : tf.tensor(data as Float32Array, dims, 'float32');
-    out.set(byName.get(name)!, tensor);
-  }
-  return out;
-}
-
-/** The chosen windows' ids, one after another. */
-function gatherWindows(w: Pick<Windows, 'ids' | 'window'>, rows: readonly number[]): Int32Array {
-  const out = new Int32Array(rows.length * w.window);
-  rows.forEach((r, k) => out.set(w.ids.subarray(r * w.window, (r + 1) * w.window), k * w.window));
-  return out;
 }
 
 /** Validation windows: `valWindows` (default 10 % of the windows, at most 128) chosen by the seed; the rest train. */

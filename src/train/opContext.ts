@@ -9,6 +9,8 @@ export interface KernelChoice {
   customConvGrad: boolean;
   customDepthwiseGrad: boolean;
   customGatherGrad: boolean;
+  /** 2-D products whose gradients transpose explicitly (matMulGradient.ts). */
+  customMatMulGrad: boolean;
 }
 
 /** What one run shares with every op. */

@@ -5,6 +5,7 @@ import {
   conv2dBuiltin, conv2dCustomGrad, depthwiseConv2dBuiltin, depthwiseConv2dCustomGrad, type ConvGeometry,
 } from '../../src/train/convGradients.js';
 import { gatherWithGrad } from '../../src/train/gatherGradient.js';
+import { matMulWithGrad } from '../../src/train/matMulGradient.js';
 import { seededNormal } from '../support/index.js';
 
 /**
@@ -138,4 +139,22 @@ describe('custom gather gradient matches tfjs built-in gather gradient', () => {
       }
     });
   }
+});
+
+describe('2-D product with explicitly transposing gradients matches tfjs built-in matMul gradient', () => {
+  it.each([[[5, 7], [7, 3]], [[1, 4], [4, 6]], [[9, 2], [2, 1]]])('%j · %j', async (a, b) => {
+    const run = (fn: (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D): Float32Array[] => tf.tidy(() => {
+      const x = tf.tensor2d(seededNormal(a, 6), a as [number, number]);
+      const w = tf.tensor2d(seededNormal(b, 7), b as [number, number]);
+      const r = tf.tensor(seededNormal([a[0]!, b[1]!], 8), [a[0]!, b[1]!]);
+      const [dx, dw] = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.mul(fn(p as tf.Tensor2D, q as tf.Tensor2D), r)))([x, w]);
+      return [fn(x, w).dataSync() as Float32Array, dx!.dataSync() as Float32Array, dw!.dataSync() as Float32Array];
+    });
+    await initTrainingBackend('cpu');
+    const want = run((x, w) => tf.matMul(x, w));
+    for (const backend of ['cpu', 'wasm'] as const) {
+      await initTrainingBackend(backend);
+      run(matMulWithGrad).forEach((got, i) => expectClose(got, want[i]!, `${backend} ${['y', 'dx', 'dw'][i]}`));
+    }
+  });
 });

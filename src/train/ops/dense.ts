@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { held, type Held } from '../held.js';
+import { matMulWithGrad } from '../matMulGradient.js';
 import type { OpContext } from '../opContext.js';
 
 /** Gemm: alpha·A'·B' + beta·C with optional transposes. */
@@ -9,7 +10,11 @@ export function Gemm(c: OpContext): Held {
   if (a.rank !== 2 || b.rank !== 2) c.fail(`expects 2-D A and B, got ranks ${a.rank} and ${b.rank}`);
   const alpha = c.node.getFloat('alpha', 1);
   const beta = c.node.getFloat('beta', 1);
-  let y = tf.matMul(a, b, c.node.getInt('transA', 0) === 1, c.node.getInt('transB', 0) === 1);
+  const transA = c.node.getInt('transA', 0) === 1;
+  const transB = c.node.getInt('transB', 0) === 1;
+  let y = c.run.kernels.customMatMulGrad
+    ? matMulWithGrad((transA ? tf.transpose(a) : a) as tf.Tensor2D, (transB ? tf.transpose(b) : b) as tf.Tensor2D)
+    : tf.matMul(a, b, transA, transB);
   if (alpha !== 1) y = tf.mul(y, alpha);
   if (c.has(2) && beta !== 0) y = tf.add(y, beta === 1 ? c.onnx(2) : tf.mul(c.onnx(2), beta));
   return held(y);
@@ -24,10 +29,12 @@ export function MatMul(c: OpContext): Held {
   if (vecA) a = tf.reshape(a, [1, a.shape[0]!]);
   if (vecB) b = tf.reshape(b, [b.shape[0]!, 1]);
   let y: tf.Tensor;
-  if (b.rank === 2 && a.rank > 2) {
+  if (b.rank === 2 && a.rank >= 2) {
     // A linear layer over [..., K]: one 2-D product instead of a broadcast batch product.
     const lead = a.shape.slice(0, -1);
-    y = tf.reshape(tf.matMul(tf.reshape(a, [-1, a.shape[a.rank - 1]!]), b), [...lead, b.shape[1]!]);
+    const rows = tf.reshape(a, [-1, a.shape[a.rank - 1]!]) as tf.Tensor2D;
+    const product = c.run.kernels.customMatMulGrad ? matMulWithGrad(rows, b as tf.Tensor2D) : tf.matMul(rows, b);
+    y = tf.reshape(product, [...lead, b.shape[1]!]);
   } else {
     y = batchMatMul(a, b);
   }

