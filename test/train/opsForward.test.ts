@@ -120,6 +120,9 @@ const cases: Case[] = [
     const p = b.op('Pow', [b.op('Sqrt', [a]), b.weight('e', [], [3])]);
     return b.op('Tanh', [b.op('Log', [b.op('Add', [b.op('Exp', [b.op('Reciprocal', [b.op('Add', [p, b.weight('one', [], [1])])])]), a])])]);
   } },
+  { name: 'Cos, Sin, Pow 2 (as a square)', input: [3, 5], build: (b, x) =>
+    b.op('Add', [b.op('Cos', [x]), b.op('Mul', [b.op('Sin', [x]), b.op('Pow', [x, b.weight('two', [], [2])])])]) },
+  { name: 'Expand to rank 5 (repeat_kv)', input: [2, 3, 1, 4, 2], build: (b, x) => b.op('Expand', [x, b.int64('sh', [2, 3, 2, 4, 2])]) },
 ];
 
 describe.each(['wasm', 'cpu'] as const)('single ops equal onnxruntime (%s backend)', (backend) => {
