@@ -27,7 +27,7 @@ export interface FinetuneCliOptions extends DataCliOptions {
   train?: TrainMode | LmTrainMode;
   window?: number;
   valWindows?: number;
-  clipNorm: number;
+  clipNorm?: number;
   newHead?: number;
   valSplit: number;
   seed: number;
@@ -86,7 +86,7 @@ export function addFinetuneOptions(cmd: Command, opts: { dataRequired: boolean }
     .addOption(new Option('--train <what>', 'classify: head (the classifier; default), dense (every dense layer after the conv trunk; both on cached trunk features) or all (every weight); lm: all (every learned parameter; default), ffn (the feed-forward layers) or attention (the Q/K/V/O projections)').choices(['head', 'dense', 'all', 'ffn', 'attention']))
     .option('--window <t>', `--objective lm: tokens per window when --data is a text file (stride = window; default ${DEFAULT_WINDOW})`, parseInteger(2, '--window', MAX_WINDOW))
     .option('--val-windows <n>', '--objective lm: windows held out to measure validation loss and keep the best weights (default 10 % of the windows, at most 128; 0: none)', parseInteger(0, '--val-windows'))
-    .option('--clip-norm <x>', '--objective lm: clip gradients to this global L2 norm (0: no clipping)', parseNumberIn(0, 1e6, '--clip-norm'), 1)
+    .option('--clip-norm <x>', '--objective lm: clip gradients to this global L2 norm (default 1; 0: no clipping)', parseNumberIn(0, 1e6, '--clip-norm'))
     .option('--new-head <n>', 'replace the classifier with a fresh n-way layer (a new task)', parseInteger(1, '--new-head', 100_000))
     .option('--val-split <f>', 'classify: fraction held out to pick the best epoch', parseNumberIn(0, 0.9, '--val-split'), 0.1)
     .option('--seed <s>', 'seed of the split, shuffles, new head and dropout', parseInteger(0, '--seed', MAX_SEED), 0)
@@ -101,7 +101,7 @@ export async function runFinetune(model: Model, o: FinetuneCliOptions, progress 
   if (o.objective === 'lm') fail('prune --finetune trains classifiers (--objective classify): prune first, then run `onnx-cprune finetune pruned.onnx --objective lm`');
   const train = o.train ?? 'head';
   if (train === 'ffn' || train === 'attention') fail(`--train ${train} is for --objective lm; a classifier trains head, dense or all`);
-  for (const [flag, given] of [['--steps', o.steps], ['--window', o.window], ['--val-windows', o.valWindows]] as const) {
+  for (const [flag, given] of [['--steps', o.steps], ['--window', o.window], ['--val-windows', o.valWindows], ['--clip-norm', o.clipNorm]] as const) {
     if (given !== undefined) fail(`${flag} is for --objective lm`);
   }
   const { finetune, loadTrainingData } = await import('../../src/train/finetune.js');
@@ -130,9 +130,11 @@ export async function runLmFinetune(model: Model, o: FinetuneCliOptions, progres
   if (o.newHead !== undefined) fail('--new-head replaces a classifier\'s head; it does not apply to --objective lm');
   if (o.trainBn) fail('--train-bn is for classifiers with BatchNormalization; it does not apply to --objective lm');
   if (o.perClass !== undefined) fail('--per-class needs labels; token windows have none');
+  if (o.steps !== undefined && o.epochs !== undefined) fail('--steps and --epochs are alternatives: give one');
   const { finetuneLm } = await import('../../src/train/lmFinetune.js');
   const opts: LmFinetuneOptions = {
-    train, optimizer: o.optimizer, batch: o.batch ?? 16, seed: o.seed, clipNorm: o.clipNorm, backend: o.backend,
+    train, optimizer: o.optimizer, batch: o.batch ?? 16, seed: o.seed, backend: o.backend,
+    ...(o.clipNorm !== undefined ? { clipNorm: o.clipNorm } : {}),
     ...(o.steps !== undefined ? { steps: o.steps } : { epochs: o.epochs ?? 1 }),
     ...(o.lr !== undefined ? { lr: o.lr } : {}), ...(o.window !== undefined ? { window: o.window } : {}),
     ...(o.limit !== undefined ? { limit: o.limit } : {}), ...(o.valWindows !== undefined ? { valWindows: o.valWindows } : {}),

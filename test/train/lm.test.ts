@@ -3,8 +3,10 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { constantSource } from '../../src/ir/constants.js';
+import { DataType } from '../../src/ir/dtype.js';
 import { loadModel } from '../../src/ir/load.js';
 import type { Model } from '../../src/ir/model.js';
+import { Tensor } from '../../src/ir/tensor.js';
 import type { Value } from '../../src/ir/value.js';
 import { evaluateModel } from '../../src/runtime/evaluate.js';
 import { initTrainingBackend } from '../../src/train/backend.js';
@@ -273,6 +275,36 @@ describe('finetune --objective lm on a pruned lm_kjv', () => {
       const changed = !Buffer.from(v.initializer!.toFloat32().buffer).equals(Buffer.from(before.get(v.name)!.buffer));
       expect(changed, v.name).toBe(ffn.has(v.name));
     }
+  });
+
+  it('float16 weights behind Casts train and are written back as float16; the model still runs in onnxruntime', async () => {
+    await initTrainingBackend('wasm');
+    const path = join(DECODERS, 'llama.onnx');
+    const model = loadModel(path);
+    const g = model.graph;
+    // The FFN weights stored as float16 and cast to float at use, as fp16 exports do.
+    const halves: string[] = [];
+    for (const v of planLmTraining(model, 'ffn')) {
+      const t = v.initializer!;
+      const half = g.addInitializer(Tensor.fromFloat32(`${v.name}_fp16`, t.dims, t.toFloat32(), DataType.FLOAT16));
+      const cast = g.addNode('Cast', [half], [`${v.name}_cast`], { before: v.uses()[0]!.node });
+      cast.setAttr('to', DataType.FLOAT);
+      g.replaceAllUsesWith(v, cast.output(0));
+      g.deleteValues([v]);
+      halves.push(half.name);
+    }
+    g.topologicalSort();
+    const before = new Map(halves.map((n) => [n, g.find(n)!.initializer!.toFloat32().slice()]));
+    const ids = tokenIds(4, 16, vocabOf(model), 9);
+    const r = await finetuneLm(model, writeWindows('fp16.npy', ids, 16), { train: 'ffn', steps: 2, batch: 2, valWindows: 0, lr: 1e-2 });
+    expect(new Set(r.trained)).toEqual(new Set(halves));
+    for (const n of halves) {
+      const t = g.find(n)!.initializer!;
+      expect(t.dataType, n).toBe(DataType.FLOAT16);
+      expect(Buffer.from(t.toFloat32().buffer).equals(Buffer.from(before.get(n)!.buffer)), n).toBe(false);
+    }
+    const out = (await runOrt(model, ortFeeds(model, ids.subarray(0, 32), 2, 16)))[g.outputs[0]!.name]!;
+    expect((out.data as Float32Array).every(Number.isFinite)).toBe(true);
   });
 
   it('refuses what does not apply, with one line and exit 2', () => {
