@@ -4,7 +4,9 @@
  * per layer with heads, FFN and hidden size all pruned (32 layers in under 8 minutes, extrapolated), peak RSS under
  * 2 GiB and independent of the number of layers.
  *
- *     npm run build && npx tsx bench/llm_scale.ts [--layers 2,4] [--no-phases] [--no-verify]
+ *     npm run build && npx tsx bench/llm_scale.ts [--layers 2,4] [--no-phases] [--no-verify] [--check-only]
+ *
+ * (--check-only: only the onnxruntime decode check of the already pruned smallest model.)
  *
  * Per model: the CLI as users run it, in a child under GNU time (`/usr/bin/time -v`: wall, user + system CPU, peak
  * RSS), then the same work through the library in another child (bench/prune-child.mjs: load, each group's scoring,
@@ -108,19 +110,25 @@ async function decodeCheck(model: string, tokens: number[]): Promise<{ worst: nu
   const whole = await run(tokens, 0, {});
   const vocab = whole.logits.length / tokens.length;
   let state = await run(tokens.slice(0, 3), 0, {});
-  const stepped = [...state.logits];
+  const stepped = state.logits;
   for (let t = 3; t < tokens.length; t++) {
     state = await run([tokens[t]!], t, state.cache);
-    stepped.push(...state.logits);
+    for (const v of state.logits) stepped.push(v);
   }
-  let worst = 0;
-  const scale = Math.max(...whole.logits.map(Math.abs));
-  whole.logits.forEach((v, i) => { worst = Math.max(worst, Math.abs(v - stepped[i]!) / scale); });
+  const scale = whole.logits.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  const worst = whole.logits.reduce((m, v, i) => Math.max(m, Math.abs(v - stepped[i]!) / scale), 0);
   await session.release();
   return { worst, kvHeads, vocab };
 }
 
-const results = layerCounts.map(measure);
+const checkOnly = argv.includes('--check-only');
+const TOKENS = [1, 15043, 3186, 29991, 306, 626, 263];
+const results = checkOnly ? [] : layerCounts.map(measure);
+if (!checkOnly) writeFileSync(here('./out/llm_scale.last.json'), JSON.stringify(results.map(({ cli, child, ...m }) => ({ ...m, cli: { ...cli, stdout: undefined }, phases: child?.phases })), null, 1));
+if (checkOnly) {
+  for (const name of [`llama7b_${layerCounts[0]}l`, `llama7b_${layerCounts[0]}l.pruned`]) console.log(name, JSON.stringify(await decodeCheck(here(`./out/${name}.onnx`), TOKENS)));
+  process.exit(0);
+}
 const [first, last] = [results[0]!, results[results.length - 1]!];
 const dl = last.layers - first.layers;
 const perLayer = (pick: (m: Measured) => number): number => (pick(last) - pick(first)) / dl;
@@ -130,10 +138,11 @@ let checks: string[] = [];
 if (verify) {
   const pruned = here(`./out/llama7b_${first.layers}l.pruned.onnx`);
   console.log('checking the pruned model in onnxruntime and with inspect ...');
-  const d = await decodeCheck(pruned, [1, 15043, 3186, 29991, 306, 626, 263]);
+  const d = await decodeCheck(pruned, TOKENS);
+  const o = await decodeCheck(here(`./out/llama7b_${first.layers}l.onnx`), TOKENS);
   const inspect = spawnSync(process.execPath, [CLI, 'inspect', pruned], { encoding: 'utf8' });
   checks = [
-    `- onnxruntime loads \`llama7b_${first.layers}l.pruned.onnx\` (${d.kvHeads} KV heads, vocab ${d.vocab}); 7 tokens decoded as a prefill of 3 and 4 single steps through its own cache give the logits of one pass over all 7 within ${d.worst.toExponential(1)} of the largest logit (float16 model).`,
+    `- onnxruntime loads \`llama7b_${first.layers}l.pruned.onnx\` (${d.kvHeads} KV heads, vocab ${d.vocab}); 7 tokens decoded as a prefill of 3 and 4 single steps through its own cache give the logits of one pass over all 7 within ${d.worst.toExponential(1)} of the largest logit (float16 arithmetic: the original model, ${LLAMA2_7B.kvHeads} KV heads, ${o.worst.toExponential(1)}).`,
     `- \`onnx-cprune inspect\` on it: exit ${inspect.status}${inspect.status === 0 ? ` (${inspect.stdout.split('\n').find((l) => /params/i.test(l))?.trim() ?? 'ok'})` : `: ${inspect.stderr.trim()}`}.`,
   ];
 }
