@@ -9,7 +9,10 @@ import { modelToProto, type TensorWriter } from './serialize.js';
 import type { Value } from './value.js';
 
 export interface SaveOptions {
-  /** true: weights to a side file; false: everything inline; 'auto' (default): side file when the model would pass 2 GiB. */
+  /**
+   * true: weights to a side file; false: everything inline; 'auto' (default): a side file when the model would pass
+   * 2 GiB, or when it was read with external data (a weight of 1 MiB or more stored there, or sliced from one there).
+   */
   externalData?: boolean | 'auto';
   /** Tensors smaller than this stay inline when writing external data (as onnx's size_threshold). */
   externalThreshold?: number;
@@ -18,6 +21,8 @@ export interface SaveOptions {
 const PROTOBUF_LIMIT = 2 ** 31 - 1;
 /** Room left under the 2 GiB limit for the graph's non-tensor bytes when deciding on external data. */
 const AUTO_MARGIN = 64 << 20;
+/** 'auto' keeps external data for a model read with it when one of its deferred tensors is at least this big. */
+const AUTO_DEFERRED_BYTES = 1 << 20;
 
 /**
  * Writes the model to `path` atomically: everything goes to temporary files next to the targets, renamed into
@@ -52,7 +57,8 @@ export function sideFileOf(path: string): string {
 /** Writes the model (and its side file, if any) as temporaries of `files`; they take their names on commit. */
 export function stageModel(model: Model, path: string, opts: SaveOptions, files: StagedFiles): void {
   const target = resolve(path);
-  const external = opts.externalData === true || (opts.externalData !== false && tensorBytes(model) > PROTOBUF_LIMIT - AUTO_MARGIN);
+  const external = opts.externalData === true
+    || (opts.externalData !== false && (tensorBytes(model) > PROTOBUF_LIMIT - AUTO_MARGIN || weightsDeferred(model)));
   for (const out of external ? [target, sideFileOf(target)] : [target]) {
     const source = model.sourceFiles.find((f) => sameFile(f, out));
     if (source) fail(`refusing to write '${out}': it is the input model or one of its external data files ('${source}')`);
@@ -163,19 +169,23 @@ function realTarget(path: string): string {
   }
 }
 
-/** The initializer as written inline: external tensors are read in and stored as raw_data. */
+/** The initializer as written inline: external and computed tensors are read in and stored as raw_data. */
 function inlineTensor(v: Value): TensorProto {
-  const t = v.initializer!;
-  if (!t.external) return t.proto.name === v.name ? t.proto : { ...t.proto, name: v.name };
-  const { externalData: _e, dataLocation: _d, ...rest } = t.proto;
-  // Omitting data_location leaves it unset (proto2 presence), as a tensor that never was external.
-  return { ...rest, name: v.name, rawData: t.bytes() as Uint8Array<ArrayBuffer>, externalData: [] } as unknown as TensorProto;
+  return v.initializer!.inlineProto(v.name);
 }
 
 function tensorBytes(model: Model): number {
   let n = 0;
   for (const v of model.graph.initializers) n += v.initializer!.byteLength;
   return n;
+}
+
+/**
+ * Whether the weights are not in memory: read from external data, or slices of such (a pruned LLM). Such a model
+ * is written with external data too, one tensor at a time: inline, all its weights would be in memory at once.
+ */
+function weightsDeferred(model: Model): boolean {
+  return model.graph.initializers.some((v) => v.initializer!.deferred && v.initializer!.byteLength >= AUTO_DEFERRED_BYTES);
 }
 
 /** The weights file beside an externally-stored model, written tensor by tensor. */

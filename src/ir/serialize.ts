@@ -19,9 +19,11 @@ export function modelToProto(model: Model, writeTensor: TensorWriter = defaultTe
   return m;
 }
 
+/** As stored: external data stays a reference to its file; a computed tensor (a slice of one) is computed in. */
 function defaultTensor(v: Value): TensorProto {
-  const t = v.initializer!.proto;
-  return t.name === v.name ? t : { ...t, name: v.name };
+  const t = v.initializer!;
+  if (!t.external) return t.inlineProto(v.name);
+  return t.proto.name === v.name ? t.proto : { ...t.proto, name: v.name };
 }
 
 export function graphToProto(g: Graph, writeTensor: TensorWriter = defaultTensor): GraphProto {

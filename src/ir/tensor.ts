@@ -12,10 +12,34 @@ export class Tensor {
   readonly proto: TensorProto;
   /** Where the bytes live when the tensor uses external data. */
   readonly external: ExternalDataSource | undefined;
+  /** Computes the bytes when asked (a slice of externally stored weights), so they are never all in memory at once. */
+  private readonly compute: (() => Uint8Array) | undefined;
 
-  constructor(proto: TensorProto, external?: ExternalDataSource) {
+  constructor(proto: TensorProto, external?: ExternalDataSource, compute?: () => Uint8Array) {
     this.proto = proto;
     this.external = external;
+    this.compute = compute;
+  }
+
+  /**
+   * A tensor whose bytes `compute` makes on each read and nobody keeps: a slice of a weight that lives in external
+   * data is read and cut when it is written out, so a model is rewritten one tensor at a time.
+   */
+  static computed(name: string, dims: readonly number[], dataType: number, compute: () => Uint8Array): Tensor {
+    return new Tensor(create(TensorProtoSchema, { name, dims: dims.map(BigInt), dataType }), undefined, compute);
+  }
+
+  /** Whether reading the bytes means reading a file or computing them (they are not held in memory). */
+  get deferred(): boolean {
+    return this.external !== undefined || this.compute !== undefined;
+  }
+
+  /** The TensorProto with its values in raw_data (external and computed bytes read in), named `name`. */
+  inlineProto(name = this.name): TensorProto {
+    if (!this.deferred) return this.proto.name === name ? this.proto : { ...this.proto, name };
+    const { externalData: _e, dataLocation: _d, ...rest } = this.proto;
+    // Omitting data_location leaves it unset (proto2 presence), as a tensor that never was external.
+    return { ...rest, name, rawData: this.bytes() as Uint8Array<ArrayBuffer>, externalData: [] } as unknown as TensorProto;
   }
 
   get name(): string { return this.proto.name; }
@@ -34,6 +58,7 @@ export class Tensor {
    * Throws a UserError naming the tensor (`where` says where it sits, e.g. in which node's attribute).
    */
   validate(where = `tensor '${this.proto.name}'`): void {
+    if (this.compute) return; // made by onnx-cprune from a validated tensor
     const p = this.proto;
     if (!isKnownDataType(p.dataType)) fail(`${where} has data_type ${p.dataType}, which ONNX does not define`);
     for (const d of p.dims) if (d < 0n) fail(`${where} has a negative dimension ${d} (dims [${p.dims.join(', ')}])`);
@@ -75,6 +100,7 @@ export class Tensor {
 
   /** Little-endian element bytes, as raw_data would hold them. Zero-copy for raw_data tensors. */
   bytes(): Uint8Array {
+    if (this.compute) return this.compute();
     if (this.external) return this.external.read();
     const p = this.proto;
     if (p.rawData.byteLength > 0 || TYPED_FIELDS.every((f) => p[f].length === 0)) return p.rawData;
@@ -90,8 +116,7 @@ export class Tensor {
       case DataType.FLOAT:
         if (b.byteOffset % 4 === 0) return new Float32Array(b.buffer, b.byteOffset, n).slice();
         return new Float32Array(Uint8Array.prototype.slice.call(b).buffer, 0, n); // Buffer#slice would be a view
-      case DataType.FLOAT16: return Float32Array.from({ length: n }, (_, i) => halfToFloat(dv.getUint16(2 * i, true)));
-      case DataType.BFLOAT16: return Float32Array.from({ length: n }, (_, i) => bfloat16ToFloat(dv.getUint16(2 * i, true)));
+      case DataType.FLOAT16: case DataType.BFLOAT16: return widenHalves(b, n, halfTable(this.dataType)!);
       case DataType.DOUBLE: return Float32Array.from({ length: n }, (_, i) => dv.getFloat64(8 * i, true));
       default: return Float32Array.from(this.toNumbers());
     }
@@ -138,9 +163,38 @@ export class Tensor {
 
   /** The same data under another name (the proto is copied shallowly; bytes are shared). */
   renamed(name: string): Tensor {
-    return new Tensor(create(TensorProtoSchema, { ...this.proto, name }), this.external);
+    return new Tensor(create(TensorProtoSchema, { ...this.proto, name }), this.external, this.compute);
   }
 }
+
+/**
+ * 16-bit floats to float32 through a 65 536-entry table (256 KiB, built once): one load per element, where decoding
+ * each half's bits costs a hundred times more (a 7B model's weights are 3.5·10⁹ of them).
+ */
+function widenHalves(b: Uint8Array, n: number, table: Float32Array): Float32Array {
+  const src = halfWords(b, n);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = table[src[i]!]!;
+  return out;
+}
+
+/** The n 16-bit words of little-endian bytes `b` (a view when aligned on a little-endian host, else a copy). */
+export function halfWords(b: Uint8Array, n: number): Uint16Array {
+  if (LITTLE_ENDIAN) return b.byteOffset % 2 === 0 ? new Uint16Array(b.buffer, b.byteOffset, n) : new Uint16Array(Uint8Array.prototype.slice.call(b, 0, 2 * n).buffer);
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  return Uint16Array.from({ length: n }, (_, i) => dv.getUint16(2 * i, true));
+}
+
+/** float16 / bfloat16 bit patterns → float32 values (a lookup table), for the two 16-bit float types; else undefined. */
+export function halfTable(dataType: number): Float32Array | undefined {
+  if (dataType === DataType.FLOAT16) return (halves ??= Float32Array.from({ length: 65536 }, (_, h) => halfToFloat(h)));
+  if (dataType === DataType.BFLOAT16) return (bhalves ??= Float32Array.from({ length: 65536 }, (_, h) => bfloat16ToFloat(h)));
+  return undefined;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+let halves: Float32Array | undefined;
+let bhalves: Float32Array | undefined;
 
 /** Element count of dims; Infinity when it passes 2^53, where doubles stop counting exactly. */
 export function numelOf(dims: readonly (bigint | number)[]): number {

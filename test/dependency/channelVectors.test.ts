@@ -21,15 +21,15 @@ describe('channelVectors', () => {
     b.output(mm);
     const vectors = analyze(b.build()).map((g) => channelVectors(g)[0]!);
     const [conv0, up0, gemmN, gemmT, mm0] = vectors;
-    expect([conv0!.n, conv0!.d, [...conv0!.rows.slice(0, 4)]]).toEqual([3, 4, [0, 1, 2, 3]]);
+    expect([conv0!.n, conv0!.d, [...conv0!.rows().slice(0, 4)]]).toEqual([3, 4, [0, 1, 2, 3]]);
     // ConvTranspose [C=3, O=2]: output channel 1 is W[:, 1].
-    expect([up0!.n, up0!.d, [...up0!.rows.slice(3)]]).toEqual([2, 3, [1, 3, 5]]);
+    expect([up0!.n, up0!.d, [...up0!.rows().slice(3)]]).toEqual([2, 3, [1, 3, 5]]);
     // Gemm without transB: B is [K=2, N=4], output j is column j.
-    expect([gemmN!.n, gemmN!.d, [...gemmN!.rows.slice(2, 4)]]).toEqual([4, 2, [1, 5]]);
+    expect([gemmN!.n, gemmN!.d, [...gemmN!.rows().slice(2, 4)]]).toEqual([4, 2, [1, 5]]);
     // transB: B is [N=3, K=4], output j is row j.
-    expect([gemmT!.n, gemmT!.d, [...gemmT!.rows.slice(4, 8)]]).toEqual([3, 4, [4, 5, 6, 7]]);
+    expect([gemmT!.n, gemmT!.d, [...gemmT!.rows().slice(4, 8)]]).toEqual([3, 4, [4, 5, 6, 7]]);
     // MatMul [d=3, n=2] stored as float16 (exact for small integers): column j.
-    expect([mm0!.n, mm0!.d, [...mm0!.rows]]).toEqual([2, 3, [0, 2, 4, 1, 3, 5]]);
+    expect([mm0!.n, mm0!.d, [...mm0!.rows()]]).toEqual([2, 3, [0, 2, 4, 1, 3, 5]]);
     expect([...conv0!.unitOf]).toEqual([0, 1, 2]);
   });
 

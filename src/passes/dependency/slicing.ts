@@ -5,19 +5,25 @@ import { Tensor } from '../../ir/tensor.js';
 /**
  * A copy of `t` keeping, along each axis with an index list, only those indices (sorted ascending), in the tensor's
  * own element type (float16 weights stay float16). Works on raw bytes: contiguous runs of kept indices on the
- * innermost sliced axis are copied in one go.
+ * innermost sliced axis are copied in one go. A tensor whose bytes are not in memory (external data) gives a
+ * computed tensor that reads and slices it when it is written, so a pruned LLM is never all in memory.
  */
 export function sliceTensor(t: Tensor, keep: ReadonlyMap<number, Int32Array>, name = t.name): Tensor {
   const size = elementSize(t.dataType);
   if (size === undefined || size < 1) fail(`cannot slice tensor '${t.name}': element type ${t.dataType} is not byte-addressable`);
+  const newDims = t.dims.map((d, a) => keep.get(a)?.length ?? d);
+  if (t.deferred) return Tensor.computed(name, newDims, t.dataType, () => sliceBytes(t, keep, newDims, size));
+  return Tensor.fromBytes(name, newDims, t.dataType, sliceBytes(t, keep, newDims, size));
+}
+
+function sliceBytes(t: Tensor, keep: ReadonlyMap<number, Int32Array>, newDims: readonly number[], size: number): Uint8Array {
   const dims = t.dims;
-  const newDims = dims.map((d, a) => keep.get(a)?.length ?? d);
   const src = t.bytes();
   const out = new Uint8Array(newDims.reduce((p, d) => p * d, 1) * size);
   const last = Math.max(-1, ...keep.keys());
   if (last < 0 || out.length === 0) {
     out.set(src.subarray(0, out.length));
-    return Tensor.fromBytes(name, newDims, t.dataType, out);
+    return out;
   }
   let inner = size;
   for (let a = last + 1; a < dims.length; a++) inner *= dims[a]!;
@@ -42,7 +48,7 @@ export function sliceTensor(t: Tensor, keep: ReadonlyMap<number, Int32Array>, na
     for (let k = 0; k < list.length; k++) walk(a + 1, offset + list[k]! * stride[a]!);
   };
   walk(0, 0);
-  return Tensor.fromBytes(name, newDims, t.dataType, out);
+  return out;
 }
 
 function rangeOf(n: number): Int32Array {

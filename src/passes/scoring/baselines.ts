@@ -1,7 +1,7 @@
 import { mulberry32 } from '../../ir/random.js';
 import type { SimilarityGraph } from './similarity.js';
 import { SparseGraph } from './sparseGraph.js';
-import { channelCount, type UnitVectors } from './types.js';
+import { channelCount, loadVectors, type UnitVectorSource } from './types.js';
 
 /**
  * Degree centrality as networkx.degree_centrality: neighbours / (n − 1) (weighted: the sum of edge weights instead
@@ -20,9 +20,10 @@ export function degreeCentrality(graph: SimilarityGraph | SparseGraph, opts: { w
 }
 
 /** Σ term(w_k) over each channel's raw vector, summed over a coupled group's producers. */
-function sumPerChannel(vectors: readonly UnitVectors[], term: (x: number) => number): Float64Array {
+function sumPerChannel(vectors: readonly UnitVectorSource[], term: (x: number) => number): Float64Array {
   const sums = new Float64Array(channelCount(vectors));
-  for (const { rows, n, d } of vectors) {
+  for (const [p, v] of vectors.entries()) {
+    const { rows, n, d } = loadVectors(v, p);
     for (let j = 0; j < n; j++) {
       let s = 0;
       for (let k = j * d, end = k + d; k < end; k++) s += term(rows[k]!);
@@ -33,12 +34,12 @@ function sumPerChannel(vectors: readonly UnitVectors[], term: (x: number) => num
 }
 
 /** Σ|w| of each channel's raw (unnormalised) vector, summed over a coupled group's producers. */
-export function l1Norm(vectors: readonly UnitVectors[]): Float64Array {
+export function l1Norm(vectors: readonly UnitVectorSource[]): Float64Array {
   return sumPerChannel(vectors, Math.abs);
 }
 
 /** ‖w‖₂ of each channel's raw vector (over a coupled group: the norm of the concatenation). */
-export function l2Norm(vectors: readonly UnitVectors[]): Float64Array {
+export function l2Norm(vectors: readonly UnitVectorSource[]): Float64Array {
   return sumPerChannel(vectors, (x) => x * x).map(Math.sqrt);
 }
 

@@ -24,13 +24,17 @@ const BLOCK_FLOATS = 8 << 20;
 const BLOCK_ROWS = 384;
 const MIN_BLOCK_ROWS = 128;
 
-/** Streams the upper triangle of M·Mᵀ in row blocks to `sink`, on the backend that suits the size. */
-export async function upperGramBlocks(m: UnitVectors, sink: GramBlockSink, backend: GramBackend = 'auto'): Promise<'onnxruntime' | 'typescript'> {
-  const macs = (m.n * m.n * m.d) / 2;
+/**
+ * Streams the upper triangle of M·Mᵀ in row blocks to `sink`, on the backend that suits the size; `rows` limits it
+ * to the band of rows [start, end) (each still against the columns from its own first row on).
+ */
+export async function upperGramBlocks(m: UnitVectors, sink: GramBlockSink, backend: GramBackend = 'auto', rows: readonly [number, number] = [0, m.n]): Promise<'onnxruntime' | 'typescript'> {
+  const [start, end] = rows;
+  const macs = ((end - start) * (2 * m.n - start - end) * m.d) / 2;
   const tiny = macs === 0 || (backend === 'auto' && macs <= TYPESCRIPT_MAX_MACS);
   const chosen = tiny ? 'typescript' : backend === 'auto' ? 'onnxruntime' : backend;
-  if (chosen === 'typescript') typescriptGram(m, sink);
-  else await onnxruntimeGram(m, sink);
+  if (chosen === 'typescript') typescriptGram(m, sink, start, end);
+  else await onnxruntimeGram(m, sink, start, end);
   return chosen;
 }
 
@@ -39,10 +43,10 @@ function blockRows(n: number, limit: number): number {
 }
 
 /** Float64 dot products, row block by row block: exact enough to be the reference, fast enough for tiny layers. */
-function typescriptGram({ rows, n, d }: UnitVectors, sink: GramBlockSink): void {
+function typescriptGram({ rows, n, d }: UnitVectors, sink: GramBlockSink, start: number, end: number): void {
   const height = blockRows(n, 256);
-  for (let r0 = 0; r0 < n; r0 += height) {
-    const r1 = Math.min(n, r0 + height);
+  for (let r0 = start; r0 < end; r0 += height) {
+    const r1 = Math.min(end, r0 + height);
     const width = n - r0;
     const block = new Float64Array((r1 - r0) * width);
     for (let i = r0; i < r1; i++) {
@@ -89,14 +93,14 @@ export async function releaseGramSessions(): Promise<void> {
  * The GEMM on onnxruntime's MLAS kernels: block i multiplies rows [r0, r1) by rows [r0, n) transposed, so only the
  * upper triangle (plus the diagonal blocks) is computed. Inputs are views of `rows`: nothing is copied or transposed.
  */
-async function onnxruntimeGram({ rows, n, d }: UnitVectors, sink: GramBlockSink): Promise<void> {
+async function onnxruntimeGram({ rows, n, d }: UnitVectors, sink: GramBlockSink, start: number, end: number): Promise<void> {
   const ort = await import('onnxruntime-node');
   const session = await gemmSession(d);
   const [aName, bName] = session.inputNames as [string, string];
   const outName = session.outputNames[0]!;
   const height = blockRows(n, Math.min(BLOCK_ROWS, Math.max(MIN_BLOCK_ROWS, Math.ceil(n / 8))));
-  for (let r0 = 0; r0 < n; r0 += height) {
-    const r1 = Math.min(n, r0 + height);
+  for (let r0 = start; r0 < end; r0 += height) {
+    const r1 = Math.min(end, r0 + height);
     const a = new ort.Tensor('float32', rows.subarray(r0 * d, r1 * d), [r1 - r0, d]);
     const b = new ort.Tensor('float32', rows.subarray(r0 * d, n * d), [n - r0, d]);
     const out = await session.run({ [aName]: a, [bName]: b });

@@ -1,4 +1,4 @@
-export { type UnitVectors, DEFAULT_EPS } from './types.js';
+export { type UnitVectors, type LazyUnitVectors, type UnitVectorSource, DEFAULT_EPS } from './types.js';
 export { channelSimilarityGraph, type SimilarityGraph, type SimilarityOptions, type Coupling } from './similarity.js';
 export { SparseGraph, type CsrChunk, type Components } from './sparseGraph.js';
 export { summarizeGraph, DRAWN_GRAPH_MAX_UNITS, drawnEdgeLimit, type GraphSummary } from './graphSummary.js';

@@ -4,7 +4,7 @@ import { degreeCentrality, l1Norm, l2Norm, randomScores } from './baselines.js';
 import { eigenvectorCentrality, type CentralityOptions, type CentralityResult } from './eigenvector.js';
 import { summarizeGraph, type GraphSummary } from './graphSummary.js';
 import { channelSimilarityGraph, type SimilarityGraph, type SimilarityOptions } from './similarity.js';
-import { channelCount, type UnitVectors } from './types.js';
+import { channelCount, type UnitVectorSource } from './types.js';
 
 export const SCORING_METHODS = [
   'eigenvector', 'degree', 'l1', 'l2', 'random', 'activation-eigenvector', 'live-eigenvector', 'wanda', 'flap',
@@ -34,7 +34,7 @@ export interface ChannelScores {
 
 /** What a criterion scores: the producers' weight vectors, and the group's activations when calibration data ran. */
 export interface ScoringInput {
-  readonly vectors: readonly UnitVectors[];
+  readonly vectors: readonly UnitVectorSource[];
   readonly activations?: UnitActivations;
 }
 
@@ -98,7 +98,7 @@ export const CRITERIA: Readonly<Record<ScoringMethod, Criterion>> = {
 const NO_STATISTICS = 'no calibration statistics for this group';
 
 /** One group's channel scores by the named criterion (higher = more central / more important). */
-export async function scoreChannels(vectors: readonly UnitVectors[], opts: ScoreOptions, activations?: UnitActivations): Promise<ChannelScores> {
+export async function scoreChannels(vectors: readonly UnitVectorSource[], opts: ScoreOptions, activations?: UnitActivations): Promise<ChannelScores> {
   const criterion = CRITERIA[opts.method] as Criterion | undefined;
   if (!criterion) return fail(`unknown scoring method '${opts.method as string}' (expected ${SCORING_METHODS.join(', ')})`);
   return criterion.score({ vectors, ...(activations ? { activations } : {}) }, opts);
@@ -110,28 +110,31 @@ export function needsCalibration(method: ScoringMethod): boolean {
 }
 
 /** Eigenvector or degree centrality on a similarity graph, falling back to `emptyFallback` when it has no edge. */
-async function graphCriterion(graph: SimilarityGraph, method: 'eigenvector' | 'degree' | 'activation-eigenvector', vectors: readonly UnitVectors[], opts: ScoreOptions): Promise<ChannelScores> {
+async function graphCriterion(graph: SimilarityGraph, method: 'eigenvector' | 'degree' | 'activation-eigenvector', vectors: readonly UnitVectorSource[], opts: ScoreOptions): Promise<ChannelScores> {
   const edges = graph.parts.reduce((s, p) => s + p.edgeCount, 0);
   const info = { edges, density: graph.parts.reduce((s, p) => s + p.density, 0) / graph.parts.length, parts: graph.parts.map(summarizeGraph) };
   const centrality = method === 'degree' ? undefined : eigenvectorCentrality(graph, opts);
   if (edges === 0) {
-    const fell = await fallBack(vectors, opts, `no edge above τ = ${graph.threshold}: ${method} scores are all 0`);
+    const fell = await fallBack(vectors, opts, `no edge above τ = ${graph.threshold}: ${method} scores are all 0`, graph.norms);
     return { ...fell, graph: info, ...(centrality ? { centrality } : {}) };
   }
   const scores = centrality ? centrality.scores : degreeCentrality(graph);
   return { scores, method, graph: info, ...(centrality ? { centrality } : {}) };
 }
 
-async function consumerCriterion(a: UnitActivations | undefined, method: 'wanda' | 'flap', score: (a: UnitActivations) => Float64Array, vectors: readonly UnitVectors[], opts: ScoreOptions): Promise<ChannelScores> {
+async function consumerCriterion(a: UnitActivations | undefined, method: 'wanda' | 'flap', score: (a: UnitActivations) => Float64Array, vectors: readonly UnitVectorSource[], opts: ScoreOptions): Promise<ChannelScores> {
   if (!a) return fallBack(vectors, opts, NO_STATISTICS);
   if (!a.consumers.some((c) => c.weightAbs)) return fallBack(vectors, opts, `${method}: no consumer weights to read${a.consumers.length ? ` (${unreadConsumers(a)})` : ''}`);
   const note = unreadConsumers(a);
   return { scores: score(a), method, ...(note ? { note } : {}) };
 }
 
-/** Scores by `emptyFallback` (default l2) when the requested criterion has nothing to go on, saying why. */
-async function fallBack(vectors: readonly UnitVectors[], opts: ScoreOptions, why: string): Promise<ChannelScores> {
+/**
+ * Scores by `emptyFallback` (default l2) when the requested criterion has nothing to go on, saying why. `norms`: the
+ * l2 scores when a weight graph already computed them (the weights are then not read again).
+ */
+async function fallBack(vectors: readonly UnitVectorSource[], opts: ScoreOptions, why: string, norms?: Float64Array): Promise<ChannelScores> {
   const { emptyFallback = 'l2' } = opts;
-  const fell = await CRITERIA[emptyFallback].score({ vectors }, { ...opts, method: emptyFallback });
+  const fell = emptyFallback === 'l2' && norms ? { scores: norms, method: 'l2' as const } : await CRITERIA[emptyFallback].score({ vectors }, { ...opts, method: emptyFallback });
   return { ...fell, fellBack: `${why}, scored by ${emptyFallback} instead` };
 }
