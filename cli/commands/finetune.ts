@@ -50,7 +50,7 @@ export function registerFinetune(program: Command): void {
     .argument('<model>', 'input ONNX model (never modified)')
     .requiredOption('-o, --output <file>', 'where to write the fine-tuned model (written atomically)');
   addFinetuneOptions(cmd, { dataRequired: true })
-    .option('--external-data', 'store weights in a side file <output>.data (automatic above 2 GiB)')
+    .option('--external-data', 'store weights in a side file <output>.data (automatic above 2 GiB and for an input with external data)')
     .option('--json', 'print the result (history, best epoch, trained tensors) as JSON')
     .option('--no-progress', 'no progress bar on stderr')
     .action(async (modelPath: string, o: FinetuneCommandOptions) => {
