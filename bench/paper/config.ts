@@ -28,12 +28,25 @@ export const PAIRS: TransferPair[] = [
 
 export type Train = 'dense' | 'all';
 
+/** The criteria of issue 12 that score units from calibration activations (`--calib`). */
+export const CALIBRATED_METHODS = ['activation-eigenvector', 'live-eigenvector', 'wanda', 'flap'] as const;
+export type CalibratedMethod = (typeof CALIBRATED_METHODS)[number];
+
+/**
+ * Calibration of the calibrated arms: 128 Fashion-MNIST training images (a seed-0 draw), for both transfer pairs —
+ * the target's training data for MNIST → Fashion-MNIST, the source's own for Fashion-MNIST → MNIST.
+ */
+export const CALIBRATION = { dir: '/usr/share/datasets/fashion-mnist', samples: 128 } as const;
+
 /** Options of `onnx-cprune prune` an arm sets (always with `--scope dense`, as the paper). */
 export interface ArmPrune {
-  method: 'eigenvector' | 'degree' | 'l1' | 'l2' | 'random';
+  method: 'eigenvector' | 'degree' | 'l1' | 'l2' | 'random' | CalibratedMethod;
   ratio: number;
   threshold?: number;
   keep?: 'central' | 'peripheral';
+  /** Prune with `--calib` (CALIBRATION); bias compensation as the CLI's default with --calib, unless `compensate` says. */
+  calib?: boolean;
+  compensate?: boolean;
 }
 
 /** One way of preparing the model before fine-tuning; `prune` absent means plain fine-tuning. */
@@ -80,6 +93,13 @@ export function baselineSweepArms(): Arm[] {
     { id: `l1-r${r}`, label: `L1 p=${r}`, prune: { method: 'l1' as const, ratio: r } },
     { id: `random-r${r}`, label: `random p=${r}`, prune: { method: 'random' as const, ratio: r }, seeded: true },
   ]);
+}
+
+/** Issue 12's calibrated criteria at 30 % and where weight centrality collapsed (0.8, 0.9). */
+export const CALIBRATED_RATIOS = [0.3, 0.8, 0.9];
+
+export function calibratedArms(): Arm[] {
+  return CALIBRATED_RATIOS.flatMap((r) => CALIBRATED_METHODS.map((method) => ({ id: `${method}-r${r}`, label: `${method} p=${r}`, prune: { method, ratio: r, calib: true } })));
 }
 
 /**
@@ -134,7 +154,7 @@ export function defaultPlan(): Plan {
     shots: [10, 50, 100],
     pairs: PAIRS,
     denseArms,
-    extraArms: baselineSweepArms().filter((a) => !denseArms.some((b) => b.id === a.id)),
+    extraArms: [...baselineSweepArms().filter((a) => !denseArms.some((b) => b.id === a.id)), ...calibratedArms()],
     extraShots: [10],
     dense: budget,
     allArms: MAIN_ARMS.slice(0, 3),
