@@ -63,6 +63,8 @@ export const Sigmoid = unary((x) => tf.sigmoid(x));
 export const Tanh = unary((x) => tf.tanh(x));
 export const Erf = unary((x) => tf.erf(x));
 export const Exp = unary((x) => tf.exp(x));
+export const Cos = unary((x) => tf.cos(x));
+export const Sin = unary((x) => tf.sin(x));
 export const Log = unary((x) => tf.log(x));
 export const Sqrt = unary((x) => tf.sqrt(x));
 export const Reciprocal = unary((x) => tf.reciprocal(x));

@@ -65,7 +65,10 @@ export function Expand(c: OpContext): Held {
   const b = [...new Array<number>(rank - target.length).fill(1), ...target];
   const out = a.map((d, i) => (d === 1 ? b[i]! : d));
   const x = tf.reshape(c.onnx(0), a);
-  return held(out.every((d, i) => d === a[i]) ? x : tf.broadcastTo(x, out));
+  if (out.every((d, i) => d === a[i])) return held(x);
+  // tf.broadcastTo runs as Tile, whose gradient tfjs lacks above rank 4 (repeat_kv expands [B, kv, 1, T, d]); adding
+  // zeros broadcasts the same way and its gradient (a sum over the broadcast axes) works at any rank.
+  return held(out.length > 4 && x.dtype === 'float32' ? tf.add(x, tf.zeros(out)) : tf.broadcastTo(x, out));
 }
 
 export function ConstantOfShape(c: OpContext): Held {
