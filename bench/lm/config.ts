@@ -21,6 +21,8 @@ export type Criterion = (typeof CRITERIA)[number];
 const CALIBRATED: ReadonlySet<Criterion> = new Set(['activation-eigenvector', 'live-eigenvector', 'wanda', 'flap']);
 export const isCalibrated = (c: Criterion): boolean => CALIBRATED.has(c);
 
+export const TRAIN_TEXT = join(ROOT, 'bench', 'out', 'lm', 'kjv_train.txt');
+
 export const RATIOS = [0.2, 0.3, 0.5];
 export const HEADLINE_RATIO = 0.3;
 export const SEEDS = [0, 1, 2];
@@ -32,9 +34,19 @@ export const SEEDS = [0, 1, 2];
  */
 export const LM_PRUNE = ['--scope', 'dense', '--exclude', '/o_proj|down_proj/'];
 
+/**
+ * The fine-tuning arms: these criteria at the headline ratio, seed 0, each with the compensation a user gets by
+ * default (none without --calib; with it, src/passes/scoring/defaults.ts), all under the same budget: Adam at
+ * the default lr 1e-3, FINETUNE_STEPS steps of 16 windows of 128 bytes from a seeded 2000 of the train split's
+ * windows, 32 more held out to keep the best step.
+ */
+export const FINETUNE_CRITERIA: readonly Criterion[] = ['random', 'l2', 'eigenvector', 'activation-eigenvector', 'wanda', 'flap'];
+export const FINETUNE_STEPS = 20;
+export const FINETUNE_ARGS = ['--objective', 'lm', '--steps', String(FINETUNE_STEPS), '--batch', '16', '--limit', '2000', '--val-windows', '32', '--seed', '0', '--no-progress'];
+
 /** One arm's result: a pruned (or the original) model evaluated on held-out data. */
 export interface Arm {
-  part: 'lm' | 'image';
+  part: 'lm' | 'image' | 'finetune';
   criterion: Criterion | 'none';
   ratio: number;
   compensate: boolean;
@@ -52,6 +64,9 @@ export interface Arm {
   /** kept/total per pruned group, in report order. */
   widths?: string[];
   pruneSeconds?: number;
+  /** Fine-tuning arms: the pruned model's metric before, and the run's wall time. */
+  before?: number;
+  finetuneSeconds?: number;
   command: string;
 }
 

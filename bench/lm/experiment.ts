@@ -23,7 +23,8 @@ import { parseArgs } from 'node:util';
 import { ort } from '../../src/runtime/ort.js';
 import { openSession } from '../../src/runtime/session.js';
 import { measureLatency } from '../../src/runtime/latency.js';
-import { CALIB_TEXT, CLI, CRITERIA, EVAL_LIMIT, EVAL_TEXT, FASHION, HEADLINE_RATIO, isCalibrated, LM, LM_PRUNE, OUT, RATIOS, relative, ROOT, SEEDS, VGG, WINDOW, type Arm, type Criterion, type Latency } from './config.js';
+import { compensatesByDefault } from '../../src/passes/scoring/index.js';
+import { CALIB_TEXT, CLI, CRITERIA, EVAL_LIMIT, EVAL_TEXT, FASHION, FINETUNE_ARGS, FINETUNE_CRITERIA, HEADLINE_RATIO, isCalibrated, LM, LM_PRUNE, OUT, RATIOS, relative, ROOT, SEEDS, TRAIN_TEXT, VGG, WINDOW, type Arm, type Criterion, type Latency } from './config.js';
 import { writeReport } from './report.js';
 
 const { values: args, positionals } = parseArgs({
@@ -113,6 +114,38 @@ async function pruneArm(part: Part, criterion: Criterion, ratio: number, compens
   };
 }
 
+/**
+ * The headline-ratio LM arms (seed 0, the compensation a user gets by default) after the same short fine-tuning, then
+ * the same evaluation.
+ */
+function finetuneTasks(done: Map<string, Arm>): Task[] {
+  return FINETUNE_CRITERIA.flatMap((criterion) => {
+    // What `prune` does without --compensate/--no-compensate: calibration is only given to the calibrated criteria.
+    const compensate = isCalibrated(criterion) && compensatesByDefault(criterion);
+    const source = `lm|${criterion}|${HEADLINE_RATIO}|${compensate}|0`;
+    if (!done.has(source)) {
+      process.stderr.write(`fine-tuning ${criterion} waits for the pruned arm ${source}: run the lm part first\n`);
+      return [];
+    }
+    return [{
+      key: `finetune|${criterion}|${HEADLINE_RATIO}|${compensate}|0|${FINETUNE_ARGS.join(' ')}`,
+      run: async () => {
+        const pruned = done.get(source)!;
+        const input = prunedPath('lm', criterion, HEADLINE_RATIO, compensate, 0);
+        const out = input.replace(/\.onnx$/, '-tuned.onnx');
+        const argv = ['finetune', input, '-o', out, '--data', TRAIN_TEXT, ...FINETUNE_ARGS, '--json'];
+        const t0 = performance.now();
+        await cli(argv);
+        const seconds = (performance.now() - t0) / 1000;
+        return {
+          ...pruned, part: 'finetune' as const, ...(await evaluate(out, EVAL_TEXT, LM_EVAL)), before: pruned.metric, finetuneSeconds: Math.round(seconds),
+          command: `onnx-cprune ${argv.slice(0, -1).map(relative).join(' ')}`,
+        };
+      },
+    }];
+  });
+}
+
 /** Single-thread latency of one 128-byte window (batch 1), per pruned shape, alternating with the original. */
 async function latencies(done: Map<string, Arm>): Promise<Latency[]> {
   const ids = new ort.Tensor('int64', BigInt64Array.from({ length: WINDOW }, (_, i) => BigInt(32 + (i % 90))), [1, WINDOW]);
@@ -189,8 +222,10 @@ async function main(): Promise<void> {
       }
       await runTasks(tasks, done);
       if (part === 'lm') appendFileSync(latencyFile, JSON.stringify(await latencies(done)) + '\n');
+    } else if (part === 'finetune') {
+      await runTasks(finetuneTasks(done), done);
     } else if (part !== 'tables') {
-      throw new Error(`unknown part '${part}': lm, image or tables`);
+      throw new Error(`unknown part '${part}': lm, image, finetune or tables`);
     }
   }
   writeReport(done, existsSync(latencyFile) ? (JSON.parse(readFileSync(latencyFile, 'utf8').trim().split('\n').pop()!) as Latency[]) : []);
