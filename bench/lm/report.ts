@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mean, std } from '../paper/stats.js';
 import { linePlot, PALETTE, type LinePanel } from '../paper/svg.js';
-import { CRITERIA, EVAL_LIMIT, HEADLINE_RATIO, RATIOS, relative, ROOT, type Arm, type Latency } from './config.js';
+import { CRITERIA, EVAL_LIMIT, FINETUNE_ARGS, FINETUNE_CRITERIA, HEADLINE_RATIO, RATIOS, relative, ROOT, type Arm, type Latency } from './config.js';
 
 /** bench/results/lm.md and lm_ratio.svg from the experiment's cached arms. */
 
@@ -63,13 +63,14 @@ function ratioPlot(arms: Arm[]): string {
       ...(none?.bitsPerByte !== undefined ? [{ name: 'unpruned', color: '#444', dashed: true, points: RATIOS.map((x) => ({ x, mean: none.bitsPerByte!, std: 0 })) }] : []),
     ].filter((s) => s.points.length),
   }));
-  return linePlot('Byte-level LM: held-out bits per byte after pruning FFN neurons + heads (no fine-tuning)', panels, 2, 'pruning ratio p', 'bits per byte (lower is better), mean ± std over seeds');
+  return linePlot('LM: bits/byte after pruning, no fine-tuning', panels, 2, 'pruning ratio p (FFN neurons + heads)', 'held-out bits per byte, mean ± std');
 }
 
 export function writeReport(runs: Map<string, Arm>, latency: Latency[]): void {
   const arms = [...runs.values()];
   const lm = arms.filter((a) => a.part === 'lm');
   const image = arms.filter((a) => a.part === 'image');
+  const tuned = arms.filter((a) => a.part === 'finetune' && a.command.includes(FINETUNE_ARGS.join(' ')));
   const full = lm.find((a) => a.full);
   const example = (part: Arm['part'], criterion: string): string => arms.find((a) => a.part === part && a.criterion === criterion && a.compensate && a.ratio === (part === 'lm' ? HEADLINE_RATIO : 0.5))?.command ?? '';
   const parts = [
@@ -89,6 +90,15 @@ export function writeReport(runs: Map<string, Arm>, latency: Latency[]): void {
       '', '### What each ratio removes', '',
       'The residual stream (hidden 128) is left whole (`--exclude \'/o_proj|down_proj/\'`); heads go by whole KV groups (2 query heads each, 4 per layer), the same number in every layer, so ⌊p·4⌋ groups: none at 20 %. Params and MACs per token from the prune report (src/ir/stats.ts; the attention products that grow with the context are not in the per-token count). Latency: onnxruntime CPU, 1 intra-op thread, batch 1 × 128 bytes, median of 40 runs alternating with the original on this shared 2-core machine (the l2 model stands for every criterion: same shapes).',
       '', shapeTable(lm, latency));
+  }
+  if (tuned.length) {
+    const rows = FINETUNE_CRITERIA.flatMap((c) => tuned.filter((a) => a.criterion === c)).map((a) =>
+      `| ${a.criterion} | ${a.compensate ? '--compensate' : 'none'} | ${a.before!.toFixed(3)} | ${a.metric.toFixed(3)} | ${a.bitsPerByte!.toFixed(3)} | ${a.finetuneSeconds} |`);
+    const missing = FINETUNE_CRITERIA.filter((c) => !tuned.some((a) => a.criterion === c));
+    parts.push('', `### ${Math.round(100 * HEADLINE_RATIO)} % pruned, then the same short fine-tuning`, '',
+      `Seed 0 of each arm, with the compensation \`prune\` applies by default, then \`${tuned[0]!.command}\` (the same budget for every arm), then the same evaluation. Seconds: the fine-tuning's wall time on the shared machine.`, '',
+      '| criterion | compensation | perplexity pruned | perplexity fine-tuned | bits/byte fine-tuned | seconds |', '| --- | --- | --- | --- | --- | --- |', ...rows,
+      ...(missing.length ? ['', `Not run (time): ${missing.join(', ')}.`] : []));
   }
   if (image.length) {
     parts.push('', '## `fixtures/trained/vgg_fashion.onnx`: `--scope all --ratio 0.5`, no fine-tuning', '',

@@ -44,7 +44,7 @@ export interface ArmPrune {
   ratio: number;
   threshold?: number;
   keep?: 'central' | 'peripheral';
-  /** Prune with `--calib` (CALIBRATION); bias compensation as the CLI's default with --calib, unless `compensate` says. */
+  /** Prune with `--calib` (CALIBRATION); `compensate` sets --compensate / --no-compensate (absent: the CLI's default). */
   calib?: boolean;
   compensate?: boolean;
 }
@@ -95,11 +95,15 @@ export function baselineSweepArms(): Arm[] {
   ]);
 }
 
-/** Issue 12's calibrated criteria at 30 % and where weight centrality collapsed (0.8, 0.9). */
+/**
+ * Issue 12's calibrated criteria at 30 % and where weight centrality collapsed (0.8, 0.9), all with bias compensation
+ * (`--compensate`; with the new head and the frozen trunk only the first dense layer's removals are compensated, into
+ * the second's bias).
+ */
 export const CALIBRATED_RATIOS = [0.3, 0.8, 0.9];
 
 export function calibratedArms(): Arm[] {
-  return CALIBRATED_RATIOS.flatMap((r) => CALIBRATED_METHODS.map((method) => ({ id: `${method}-r${r}`, label: `${method} p=${r}`, prune: { method, ratio: r, calib: true } })));
+  return CALIBRATED_RATIOS.flatMap((r) => CALIBRATED_METHODS.map((method) => ({ id: `${method}-r${r}`, label: `${method} p=${r}`, prune: { method, ratio: r, calib: true, compensate: true } })));
 }
 
 /**
