@@ -122,28 +122,31 @@ function finetuneTasks(done: Map<string, Arm>): Task[] {
   return FINETUNE_CRITERIA.flatMap((criterion) => {
     // What `prune` does without --compensate/--no-compensate: calibration is only given to the calibrated criteria.
     const compensate = isCalibrated(criterion) && compensatesByDefault(criterion);
-    const source = `lm|${criterion}|${HEADLINE_RATIO}|${compensate}|0`;
-    if (!done.has(source)) {
-      process.stderr.write(`fine-tuning ${criterion} waits for the pruned arm ${source}: run the lm part first\n`);
-      return [];
-    }
-    return [{
-      key: `finetune|${criterion}|${HEADLINE_RATIO}|${compensate}|0|${FINETUNE_ARGS.join(' ')}`,
-      run: async () => {
-        const pruned = done.get(source)!;
-        const input = prunedPath('lm', criterion, HEADLINE_RATIO, compensate, 0);
-        const out = input.replace(/\.onnx$/, '-tuned.onnx');
-        const argv = ['finetune', input, '-o', out, '--data', TRAIN_TEXT, ...FINETUNE_ARGS, '--json'];
-        const t0 = performance.now();
-        await cli(argv);
-        const seconds = (performance.now() - t0) / 1000;
-        return {
-          ...pruned, part: 'finetune' as const, ...(await evaluate(out, EVAL_TEXT, LM_EVAL)), before: pruned.metric, finetuneSeconds: Math.round(seconds),
-          command: `onnx-cprune ${argv.slice(0, -1).map(relative).join(' ')}`,
-        };
-      },
-    }];
+    // Every pruning seed the grid ran (random's units, the calibration draw); fine-tuning's own seed stays 0.
+    return SEEDS.flatMap((seed) => finetuneTask(done, criterion, compensate, seed));
   });
+}
+
+/** One fine-tuning arm: the grid's pruned model of that seed (none when the grid has not run it). */
+function finetuneTask(done: Map<string, Arm>, criterion: Criterion, compensate: boolean, seed: number): Task[] {
+  const source = `lm|${criterion}|${HEADLINE_RATIO}|${compensate}|${seed}`;
+  const pruned = done.get(source);
+  if (!pruned) return [];
+  return [{
+    key: `finetune|${criterion}|${HEADLINE_RATIO}|${compensate}|${seed}|${FINETUNE_ARGS.join(' ')}`,
+    run: async () => {
+      const input = prunedPath('lm', criterion, HEADLINE_RATIO, compensate, seed);
+      const out = input.replace(/\.onnx$/, '-tuned.onnx');
+      const argv = ['finetune', input, '-o', out, '--data', TRAIN_TEXT, ...FINETUNE_ARGS, '--json'];
+      const t0 = performance.now();
+      await cli(argv);
+      const seconds = (performance.now() - t0) / 1000;
+      return {
+        ...pruned, part: 'finetune' as const, ...(await evaluate(out, EVAL_TEXT, LM_EVAL)), before: pruned.metric, finetuneSeconds: Math.round(seconds),
+        command: `onnx-cprune ${argv.slice(0, -1).map(relative).join(' ')}`,
+      };
+    },
+  }];
 }
 
 /** Single-thread latency of one 128-byte window (batch 1), per pruned shape, alternating with the original. */
