@@ -8,13 +8,13 @@
  *  - image: fixtures/trained/vgg_fashion.onnx, `--scope all --ratio 0.5`, no fine-tuning, top-1 accuracy.
  *  - finetune: the LM's arms at the headline ratio after the same short `finetune --objective lm` budget.
  *
- *    npm run build && /usr/bin/python3 bench/lm/prepare_text.py && nice npx tsx bench/lm/experiment.ts [lm|image|finetune|tables]... [--full] [--jobs 2]
+ *    npm run build && /usr/bin/python3 bench/lm/prepare_text.py && nice npx tsx bench/lm/experiment.ts [lm|image|finetune|latency|tables]... [--full] [--jobs 2]
  *
  * Every arm is the built CLI as a user runs it (the commands are in the results). Results are cached one line per
  * arm in bench/out/lm/experiment/runs.jsonl, so an interrupted run resumes; `tables` only rewrites
  * bench/results/lm.md and lm_ratio.svg from that cache. Seeds: `random` draws its units per seed (3 seeds at every
- * ratio); the calibration windows are a seeded draw, so arms that read calibration run 3 seeds at the headline ratio
- * and seed 0 elsewhere (`--full`: 3 seeds everywhere).
+ * ratio); the calibration windows are a seeded draw, so arms that read calibration run 3 seeds up to the headline
+ * ratio and seed 0 above it (`--full`: 3 seeds everywhere).
  */
 import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -72,7 +72,7 @@ function seedsFor(part: Part, criterion: Criterion, ratio: number, compensate: b
   if (criterion === 'random') return SEEDS;
   const readsCalibration = compensate || isCalibrated(criterion);
   if (!readsCalibration) return [0];
-  return part.name === 'lm' && (args.full || ratio === HEADLINE_RATIO) ? SEEDS : [0];
+  return part.name === 'lm' && (args.full || ratio <= HEADLINE_RATIO) ? SEEDS : [0];
 }
 
 const prunedPath = (part: string, criterion: string, ratio: number, compensate: boolean, seed: number): string =>
@@ -163,7 +163,7 @@ async function latencies(done: Map<string, Arm>): Promise<Latency[]> {
         if (!existsSync(file) || !done.has(`lm|l2|${ratio}|${compensate}|0`)) continue;
         const pruned = (await openSession(file, options)).session;
         try {
-          const p = await measureLatency(original, pruned, { input_ids: ids }, 1, 40, 5);
+          const p = await measureLatency(original, pruned, { input_ids: ids }, 1, 100, 10);
           out.push({ ratio, compensate, originalMs: p.original.medianMs, prunedMs: p.pruned.medianMs, ratioToOriginal: p.ratio });
           process.stderr.write(`latency r${ratio} ${compensate ? 'comp' : 'plain'}: ${p.original.medianMs.toFixed(2)} → ${p.pruned.medianMs.toFixed(2)} ms\n`);
         } finally {
@@ -225,10 +225,12 @@ async function main(): Promise<void> {
       }
       await runTasks(tasks, done);
       if (part === 'lm') appendFileSync(latencyFile, JSON.stringify(await latencies(done)) + '\n');
+    } else if (part === 'latency') {
+      appendFileSync(latencyFile, JSON.stringify(await latencies(done)) + '\n');
     } else if (part === 'finetune') {
       await runTasks(finetuneTasks(done), done);
     } else if (part !== 'tables') {
-      throw new Error(`unknown part '${part}': lm, image, finetune or tables`);
+      throw new Error(`unknown part '${part}': lm, image, finetune, latency or tables`);
     }
   }
   writeReport(done, existsSync(latencyFile) ? (JSON.parse(readFileSync(latencyFile, 'utf8').trim().split('\n').pop()!) as Latency[]) : []);

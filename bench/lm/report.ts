@@ -81,22 +81,26 @@ export function writeReport(runs: Map<string, Arm>, latency: Latency[]): void {
   if (lm.length) {
     const ppl = (a: Arm): number => a.metric;
     parts.push('', '## Byte-level LM (`fixtures/trained/lm_kjv.onnx`, 861 312 params): FFN neurons + attention heads',
-      '', `Held-out perplexity on a seeded ${EVAL_LIMIT} of the eval split's 3124 windows of 128 bytes (the same windows for every arm; the unpruned model scores ${select(lm, 'lm', 'none', 0, false)[0]?.metric.toFixed(3) ?? '?'} on them and ${full?.metric.toFixed(3) ?? '?'} on all 3124). Calibration: 128 windows of the calib split, a seeded draw. Mean ± sample std over seeds, the number of seeds in brackets: \`random\` draws its units per seed; arms that read calibration (calibrated criteria, or any criterion with \`--compensate\`) run 3 calibration draws at ${Math.round(100 * HEADLINE_RATIO)} % and seed 0 at the other ratios; l2/eigenvector without compensation are deterministic.`,
+      '', `Held-out perplexity on a seeded ${EVAL_LIMIT} of the eval split's 3124 windows of 128 bytes (the same windows for every arm; the unpruned model scores ${select(lm, 'lm', 'none', 0, false)[0]?.metric.toFixed(3) ?? '?'} on them and ${full?.metric.toFixed(3) ?? '?'} on all 3124). Calibration: 128 windows of the calib split, a seeded draw. Mean ± sample std over seeds, the number of seeds in brackets: \`random\` draws its units per seed; arms that read calibration (calibrated criteria, or any criterion with \`--compensate\`) ran 3 calibration draws at 20 and 30 % and seed 0 at 50 % (\`--full\` runs 3 there too; the shared machine's time ran out); l2/eigenvector without compensation are deterministic.`,
       '', `Command per arm, e.g. \`${example('lm', 'wanda')}\`, then \`onnx-cprune evaluate <out> --data bench/out/lm/kjv_eval.txt --limit ${EVAL_LIMIT} --seed 0\`.`,
       '', `### Headline: ${Math.round(100 * HEADLINE_RATIO)} % pruned, perplexity`, '', table(lm, 'lm', [HEADLINE_RATIO], ppl, (x) => x.toFixed(3)),
       '', '### Every ratio: perplexity', '', table(lm, 'lm', RATIOS, ppl, (x) => x.toFixed(2)),
       '', '### Every ratio: bits per byte', '', table(lm, 'lm', RATIOS, (a) => a.bitsPerByte, (x) => x.toFixed(3)),
       '', '![bits per byte vs ratio](lm_ratio.svg)',
       '', '### What each ratio removes', '',
-      'The residual stream (hidden 128) is left whole (`--exclude \'/o_proj|down_proj/\'`); heads go by whole KV groups (2 query heads each, 4 per layer), the same number in every layer, so ⌊p·4⌋ groups: none at 20 %. Params and MACs per token from the prune report (src/ir/stats.ts; the attention products that grow with the context are not in the per-token count). Latency: onnxruntime CPU, 1 intra-op thread, batch 1 × 128 bytes, median of 40 runs alternating with the original on this shared 2-core machine (the l2 model stands for every criterion: same shapes).',
+      'The residual stream (hidden 128) is left whole (`--exclude \'/o_proj|down_proj/\'`); heads go by whole KV groups (2 query heads each, 4 per layer), the same number in every layer, so ⌊p·4⌋ groups: none at 20 %. Params and MACs per token from the prune report (src/ir/stats.ts; the attention products that grow with the context are not in the per-token count). Latency: onnxruntime CPU, 1 intra-op thread, batch 1 × 128 bytes, median of 100 runs alternating with the original on this shared 2-core machine, so noisy: the ratio to the original is the figure to read (the l2 model stands for every criterion: same shapes).',
       '', shapeTable(lm, latency));
   }
   if (tuned.length) {
-    const rows = FINETUNE_CRITERIA.flatMap((c) => tuned.filter((a) => a.criterion === c)).map((a) =>
-      `| ${a.criterion} | ${a.compensate ? '--compensate' : 'none'} | ${a.before!.toFixed(3)} | ${a.metric.toFixed(3)} | ${a.bitsPerByte!.toFixed(3)} | ${a.finetuneSeconds} |`);
+    const rows = FINETUNE_CRITERIA.flatMap((c) => {
+      const xs = tuned.filter((a) => a.criterion === c);
+      if (!xs.length) return [];
+      const n = xs.length > 1 ? ` (${xs.length})` : '';
+      return [`| ${c} | ${xs[0]!.compensate ? '--compensate' : 'none'} | ${cell(xs.map((a) => a.before!), (x) => x.toFixed(3))}${n} | ${cell(xs.map((a) => a.metric), (x) => x.toFixed(3))}${n} | ${cell(xs.map((a) => a.bitsPerByte!), (x) => x.toFixed(3))} | ${Math.round(mean(xs.map((a) => a.finetuneSeconds!)))} |`];
+    });
     const missing = FINETUNE_CRITERIA.filter((c) => !tuned.some((a) => a.criterion === c));
     parts.push('', `### ${Math.round(100 * HEADLINE_RATIO)} % pruned, then the same short fine-tuning`, '',
-      `Seed 0 of each arm, with the compensation \`prune\` applies by default, then \`${tuned[0]!.command}\` (the same budget for every arm), then the same evaluation. Seconds: the fine-tuning's wall time on the shared machine.`, '',
+      `Every pruning seed of each arm (random's units, the calibration draw; l2 and eigenvector are deterministic), with the compensation \`prune\` applies by default, then \`${tuned[0]!.command}\` (the same budget and fine-tuning seed for every arm), then the same evaluation. Seconds: mean wall time of one fine-tuning on the shared machine.`, '',
       '| criterion | compensation | perplexity pruned | perplexity fine-tuned | bits/byte fine-tuned | seconds |', '| --- | --- | --- | --- | --- | --- |', ...rows,
       ...(missing.length ? ['', `Not run (time): ${missing.join(', ')}.`] : []));
   }
