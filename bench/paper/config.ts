@@ -96,14 +96,20 @@ export function baselineSweepArms(): Arm[] {
 }
 
 /**
- * Issue 12's calibrated criteria at 30 % and where weight centrality collapsed (0.8, 0.9), all with bias compensation
- * (`--compensate`; with the new head and the frozen trunk only the first dense layer's removals are compensated, into
- * the second's bias).
+ * Issue 12's calibrated criteria at 30 % and where weight centrality collapsed (0.8, 0.9), with and without bias
+ * compensation (with the new head and the frozen trunk only the first dense layer's removals are compensated, into the
+ * second's bias).
  */
 export const CALIBRATED_RATIOS = [0.3, 0.8, 0.9];
 
 export function calibratedArms(): Arm[] {
-  return CALIBRATED_RATIOS.flatMap((r) => CALIBRATED_METHODS.map((method) => ({ id: `${method}-r${r}`, label: `${method} p=${r}`, prune: { method, ratio: r, calib: true, compensate: true } })));
+  return [true, false].flatMap((compensate) => CALIBRATED_RATIOS.flatMap((r) => CALIBRATED_METHODS.map((method) => ({
+    id: calibratedArmId(method, r, compensate), label: `${method} p=${r}${compensate ? ' --compensate' : ''}`, prune: { method, ratio: r, calib: true, compensate },
+  }))));
+}
+
+export function calibratedArmId(method: CalibratedMethod, ratio: number, compensate: boolean): string {
+  return `${method}${compensate ? '' : '-nc'}-r${ratio}`;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { CALIBRATED_METHODS, MAIN_ARMS, SWEEP_RATIOS, SWEEP_THRESHOLD_RATIO, SWEEP_THRESHOLDS, type Plan, type Train } from './config.js';
+import { CALIBRATED_METHODS, calibratedArmId, MAIN_ARMS, SWEEP_RATIOS, SWEEP_THRESHOLD_RATIO, SWEEP_THRESHOLDS, type Plan, type Train } from './config.js';
 import { Results } from './aggregate.js';
 import { ARM, eigArm, pairLabel } from './report.js';
 import { dotPlot, linePlot, PALETTE, type DotPanel, type LinePanel, type Point, type Series } from './svg.js';
@@ -31,7 +31,7 @@ export function renderPlots(plan: Plan, r: Results): Record<string, string> {
     { name: 'centrality (τ 0.2)', arm: (x: number) => eigArm(x, 0.2) },
     { name: 'L1 magnitude', arm: (x: number) => `l1-r${x}` },
     { name: 'random', arm: (x: number) => `random-r${x}` },
-    ...CALIBRATED_METHODS.map((m) => ({ name: m, arm: (x: number) => `${m}-r${x}` })),
+    ...CALIBRATED_METHODS.map((m) => ({ name: `${m} +comp`, arm: (x: number) => calibratedArmId(m, x, true) })),
   ];
   const colors = [2, 1, 4, 0, 3, 5, 6];
   const plainSeries = (pair: string, s: number, xs: number[]): Series => {

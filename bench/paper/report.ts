@@ -1,5 +1,5 @@
 import { cpus } from 'node:os';
-import { CALIBRATED_METHODS, CALIBRATED_RATIOS, CALIBRATION, calibratedArms, DATASETS, epochsFor, MAIN_ARMS, SWEEP_RATIOS, SWEEP_THRESHOLD_RATIO, SWEEP_THRESHOLDS, type Budget, type Plan, type Train, type TransferPair } from './config.js';
+import { CALIBRATED_METHODS, CALIBRATED_RATIOS, CALIBRATION, calibratedArmId, calibratedArms, DATASETS, epochsFor, MAIN_ARMS, SWEEP_RATIOS, SWEEP_THRESHOLD_RATIO, SWEEP_THRESHOLDS, type Budget, type Plan, type Train, type TransferPair } from './config.js';
 import { fmtMeanStd, Results } from './aggregate.js';
 import type { ExperimentLog } from './experiment.js';
 import { PAPER_TABLE1, PAPER_TABLE2, PAPER_TABLE3 } from './paperFigures.js';
@@ -186,13 +186,13 @@ function table4(r: Results, plan: Plan): string {
     { name: 'centrality (τ 0.2)', arm: (ratio: number) => eigArm(ratio, 0.2) },
     { name: 'L1', arm: (ratio: number) => `l1-r${ratio}` },
     { name: 'random', arm: (ratio: number) => `random-r${ratio}` },
-    ...CALIBRATED_METHODS.map((m) => ({ name: m, arm: (ratio: number) => `${m}-r${ratio}` })),
+    ...[true, false].flatMap((c) => CALIBRATED_METHODS.map((m) => ({ name: `${m}${c ? ' +comp' : ''}`, arm: (ratio: number) => calibratedArmId(m, ratio, c) }))),
   ];
   const out = [
     `## Table 4 — calibrated criteria (issue 12), \`--train dense\`, ${shots.join('/')} images per class`,
     '',
-    `The criteria that read activations (\`--calib\`: ${CALIBRATION.samples} Fashion-MNIST training images, a seed-0 draw, for both pairs; ` +
-      'with \`--compensate\`) beside the weight-only ones of Table 2, same fine-tuning budget and seeds. Best mean of each row in bold.',
+    `The criteria that read activations (\`--calib\`: ${CALIBRATION.samples} Fashion-MNIST training images, a seed-0 draw, for both pairs), ` +
+      'with bias compensation (+comp: `--compensate`) and without (`--no-compensate`), beside the weight-only ones of Table 2, same fine-tuning budget and seeds. Best mean of each row in bold.',
     '',
   ];
   for (const p of plan.pairs) {
