@@ -28,12 +28,25 @@ export const PAIRS: TransferPair[] = [
 
 export type Train = 'dense' | 'all';
 
+/** The criteria of issue 12 that score units from calibration activations (`--calib`). */
+export const CALIBRATED_METHODS = ['activation-eigenvector', 'live-eigenvector', 'wanda', 'flap'] as const;
+export type CalibratedMethod = (typeof CALIBRATED_METHODS)[number];
+
+/**
+ * Calibration of the calibrated arms: 128 Fashion-MNIST training images (a seed-0 draw), for both transfer pairs —
+ * the target's training data for MNIST → Fashion-MNIST, the source's own for Fashion-MNIST → MNIST.
+ */
+export const CALIBRATION = { dir: '/usr/share/datasets/fashion-mnist', samples: 128 } as const;
+
 /** Options of `onnx-cprune prune` an arm sets (always with `--scope dense`, as the paper). */
 export interface ArmPrune {
-  method: 'eigenvector' | 'degree' | 'l1' | 'l2' | 'random';
+  method: 'eigenvector' | 'degree' | 'l1' | 'l2' | 'random' | CalibratedMethod;
   ratio: number;
   threshold?: number;
   keep?: 'central' | 'peripheral';
+  /** Prune with `--calib` (CALIBRATION); `compensate` sets --compensate / --no-compensate (absent: the CLI's default). */
+  calib?: boolean;
+  compensate?: boolean;
 }
 
 /** One way of preparing the model before fine-tuning; `prune` absent means plain fine-tuning. */
@@ -80,6 +93,23 @@ export function baselineSweepArms(): Arm[] {
     { id: `l1-r${r}`, label: `L1 p=${r}`, prune: { method: 'l1' as const, ratio: r } },
     { id: `random-r${r}`, label: `random p=${r}`, prune: { method: 'random' as const, ratio: r }, seeded: true },
   ]);
+}
+
+/**
+ * Issue 12's calibrated criteria at 30 % and where weight centrality collapsed (0.8, 0.9), with and without bias
+ * compensation (with the new head and the frozen trunk only the first dense layer's removals are compensated, into the
+ * second's bias).
+ */
+export const CALIBRATED_RATIOS = [0.3, 0.8, 0.9];
+
+export function calibratedArms(): Arm[] {
+  return [true, false].flatMap((compensate) => CALIBRATED_RATIOS.flatMap((r) => CALIBRATED_METHODS.map((method) => ({
+    id: calibratedArmId(method, r, compensate), label: `${method} p=${r}${compensate ? ' --compensate' : ''}`, prune: { method, ratio: r, calib: true, compensate },
+  }))));
+}
+
+export function calibratedArmId(method: CalibratedMethod, ratio: number, compensate: boolean): string {
+  return `${method}${compensate ? '' : '-nc'}-r${ratio}`;
 }
 
 /**
@@ -134,7 +164,7 @@ export function defaultPlan(): Plan {
     shots: [10, 50, 100],
     pairs: PAIRS,
     denseArms,
-    extraArms: baselineSweepArms().filter((a) => !denseArms.some((b) => b.id === a.id)),
+    extraArms: [...baselineSweepArms().filter((a) => !denseArms.some((b) => b.id === a.id)), ...calibratedArms()],
     extraShots: [10],
     dense: budget,
     allArms: MAIN_ARMS.slice(0, 3),

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { loadModel } from '../../src/ir/load.js';
 import { saveModel } from '../../src/ir/save.js';
 import { loadDataset } from '../../src/runtime/data/index.js';
-import { ROOT, type ArmPrune, type Train } from './config.js';
+import { CALIBRATION, ROOT, type ArmPrune, type Train } from './config.js';
 
 /**
  * The two commands under test, behind one interface: the library API in this process when its module loads (no
@@ -59,10 +59,12 @@ async function tryImport<T>(path: string, name: string): Promise<T | undefined> 
 export async function makeEngine(prefer: 'library' | 'cli' = 'library'): Promise<Engine> {
   const prune = prefer === 'library' ? await tryImport<PruneFn>('../../src/passes/centralityPrune.js', 'centralityPrune') : undefined;
   const tune = prefer === 'library' ? await tryImport<FinetuneFn>('../../src/train/finetune.js', 'finetune') : undefined;
-  const kinds = [prune ? 'prune: library' : 'prune: CLI', tune ? 'finetune: library' : 'finetune: CLI'];
+  const kinds = [prune ? 'prune: library (calibrated arms: CLI)' : 'prune: CLI', tune ? 'finetune: library' : 'finetune: CLI'];
+  // Calibration is measured by the CLI's prune command (onnxruntime), so calibrated arms always run the CLI.
+  const uncalibrated = prune ? libraryPrune(prune) : cliPrune;
   return {
     kind: kinds.join(', '),
-    prune: prune ? libraryPrune(prune) : cliPrune,
+    prune: (input, output, args) => (args.calib ? cliPrune(input, output, args) : uncalibrated(input, output, args)),
     finetune: tune ? libraryFinetune(tune) : cliFinetune,
   };
 }
@@ -102,7 +104,9 @@ async function cliPrune(input: string, output: string, args: PruneArgs): Promise
   const report = `${output}.report.json`;
   const opt = (name: string, v: unknown): string[] => (v === undefined ? [] : [`--${name}`, String(v)]);
   cli([input, '-o', output, '--scope', 'dense', '--quiet', '--report', report, '--method', args.method, '--ratio', String(args.ratio),
-    ...opt('threshold', args.threshold), ...opt('keep', args.keep), ...opt('seed', args.seed)]);
+    ...opt('threshold', args.threshold), ...opt('keep', args.keep), ...opt('seed', args.seed),
+    ...(args.calib ? ['--calib', CALIBRATION.dir, '--calib-samples', String(CALIBRATION.samples)] : []),
+    ...(args.compensate === undefined ? [] : [args.compensate ? '--compensate' : '--no-compensate'])]);
   return JSON.parse(readFileSync(report, 'utf8')) as PruneSummary;
 }
 

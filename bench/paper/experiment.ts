@@ -1,9 +1,9 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { loadModel } from '../../src/ir/load.js';
 import { modelStats } from '../../src/ir/stats.js';
 import type { Dataset } from '../../src/runtime/data/index.js';
-import { epochsFor, SOURCES_DIR, type Arm, type Budget, type Plan, type Train, type TransferPair } from './config.js';
+import { epochsFor, ROOT, SOURCES_DIR, type Arm, type Budget, type Plan, type Train, type TransferPair } from './config.js';
 import { fewShotSubset, targetData, writeSubsetNpy } from './data.js';
 import type { Engine, PruneSummary } from './engine.js';
 import { accuracy, features } from './evaluate.js';
@@ -41,6 +41,8 @@ export interface ExperimentLog {
   /** Full-model vs cached-feature evaluation of one frozen-trunk run per pair (must agree). */
   evalCrossCheck: { pair: string; full: number; cached: number }[];
   seconds: number;
+  /** Runs the cache took from an earlier report (reuseRuns) rather than ran. */
+  reused?: { file: string; runs: number };
 }
 
 interface Job {
@@ -81,6 +83,8 @@ interface CacheEntry {
   result: RunResult;
   pruning?: ArmPruning;
   crossCheck?: ExperimentLog['evalCrossCheck'][number];
+  /** The earlier report this run was taken from (reuseRuns). */
+  reusedFrom?: string;
 }
 
 /** What a job needs that outlives it: per-pair test features, per-arm sizes. */
@@ -138,7 +142,9 @@ export async function runExperiment(plan: Plan, engine: Engine, work: string, op
   const prunings = new Map<string, ArmPruning>();
   for (const e of entries) if (e.pruning && !prunings.has(`${e.pruning.pair}|${e.pruning.arm}`)) prunings.set(`${e.pruning.pair}|${e.pruning.arm}`, e.pruning);
   const crossChecks = [...done.values(), ...entries].flatMap((e) => (e.crossCheck ? [e.crossCheck] : []));
+  const reused = entries.filter((e) => e.reusedFrom);
   return {
+    ...(reused.length ? { reused: { file: reused[0]!.reusedFrom!, runs: reused.length } } : {}),
     results: entries.map((e) => e.result),
     prunings: [...prunings.values()],
     sourceAccuracy,
@@ -159,7 +165,8 @@ async function runJob(job: Job, s: Session): Promise<CacheEntry> {
     pruned = join(dir, `${job.arm.id}${job.arm.seeded ? `-s${job.seed}` : ''}.onnx`);
     const summaryFile = `${pruned}.summary.json`;
     if (!existsSync(pruned) || !existsSync(summaryFile)) {
-      const summary = await s.engine.prune(source, pruned, { ...job.arm.prune, seed: job.seed });
+      // Deterministic arms are pruned once, by whichever seed's job comes first: seed 0's calibration draw for all.
+      const summary = await s.engine.prune(source, pruned, { ...job.arm.prune, seed: job.arm.seeded ? job.seed : 0 });
       writeAtomically(summaryFile, JSON.stringify(brief(summary, await firingOnTarget(s, job.pair))));
     }
     pruning = { pair: job.pair.id, arm: job.arm.id, summary: JSON.parse(readFileSync(summaryFile, 'utf8')) as ArmPruning['summary'] };
@@ -199,6 +206,36 @@ async function runJob(job: Job, s: Session): Promise<CacheEntry> {
     seconds: { prune: round((t1 - t0) / 1000), finetune: round((t2 - t1) / 1000), evaluate: round((t3 - t2) / 1000) },
   };
   return { key: jobKey(job), result, ...(pruning ? { pruning } : {}), ...(crossCheck ? { crossCheck } : {}) };
+}
+
+/**
+ * Fills the resume cache from an earlier run's paper.json: every job of the plan that it holds under the same
+ * fine-tuning budget (pair, train, arm, shots, seed) is taken from it rather than rerun. Returns how many.
+ */
+export function reuseRuns(plan: Plan, work: string, file: string): number {
+  const old = JSON.parse(readFileSync(file, 'utf8')) as { plan: Plan } & Omit<ExperimentLog, 'seconds'>;
+  mkdirSync(work, { recursive: true });
+  const cacheFile = join(work, 'runs.jsonl');
+  const done = readCache(cacheFile);
+  const budgetOf = (p: Plan, train: Train): string => JSON.stringify(train === 'dense' ? p.dense : p.all);
+  const withPruning = new Set<string>();
+  const crossChecked = new Set<string>();
+  let n = 0;
+  for (const job of jobs(plan)) {
+    const key = jobKey(job);
+    if (done.has(key) || budgetOf(old.plan, job.train) !== budgetOf(plan, job.train)) continue;
+    const result = old.results.find((r) => r.pair === job.pair.id && r.train === job.train && r.arm === job.arm.id && r.shots === job.shots && r.seed === job.seed);
+    if (!result) continue;
+    const armKey = `${job.pair.id}|${job.arm.id}`;
+    const pruning = withPruning.has(armKey) ? undefined : old.prunings.find((p) => p.pair === job.pair.id && p.arm === job.arm.id);
+    if (pruning) withPruning.add(armKey);
+    const crossCheck = crossChecked.has(job.pair.id) ? undefined : old.evalCrossCheck.find((c) => c.pair === job.pair.id);
+    if (crossCheck) crossChecked.add(job.pair.id);
+    const entry: CacheEntry = { key, result, ...(pruning ? { pruning } : {}), ...(crossCheck ? { crossCheck } : {}), reusedFrom: relative(ROOT, file) };
+    appendFileSync(cacheFile, JSON.stringify(entry) + '\n');
+    n++;
+  }
+  return n;
 }
 
 function writeAtomically(path: string, text: string): void {

@@ -1,4 +1,4 @@
-import { MAIN_ARMS, SWEEP_RATIOS, SWEEP_THRESHOLD_RATIO, SWEEP_THRESHOLDS, type Plan, type Train } from './config.js';
+import { CALIBRATED_METHODS, calibratedArmId, MAIN_ARMS, SWEEP_RATIOS, SWEEP_THRESHOLD_RATIO, SWEEP_THRESHOLDS, type Plan, type Train } from './config.js';
 import { Results } from './aggregate.js';
 import { ARM, eigArm, pairLabel } from './report.js';
 import { dotPlot, linePlot, PALETTE, type DotPanel, type LinePanel, type Point, type Series } from './svg.js';
@@ -31,7 +31,9 @@ export function renderPlots(plan: Plan, r: Results): Record<string, string> {
     { name: 'centrality (τ 0.2)', arm: (x: number) => eigArm(x, 0.2) },
     { name: 'L1 magnitude', arm: (x: number) => `l1-r${x}` },
     { name: 'random', arm: (x: number) => `random-r${x}` },
+    ...CALIBRATED_METHODS.map((m) => ({ name: `${m} +comp`, arm: (x: number) => calibratedArmId(m, x, true) })),
   ];
+  const colors = [2, 1, 4, 0, 3, 5, 6];
   const plainSeries = (pair: string, s: number, xs: number[]): Series => {
     const m = r.summary(pair, 'dense', ARM.plain, s);
     return { name: 'plain fine-tuning', color: '#444', dashed: true, points: m ? xs.map((x) => ({ x, mean: m.mean, std: 0 })) : [] };
@@ -40,7 +42,7 @@ export function renderPlots(plan: Plan, r: Results): Record<string, string> {
     title: `${pairLabel(p)}, ${s}/class`,
     xTicks: SWEEP_RATIOS,
     series: [
-      ...methods.map((m, i) => ({ name: m.name, color: PALETTE[i === 0 ? 2 : i === 1 ? 1 : 4]!, points: SWEEP_RATIOS.flatMap((x) => point(p.id, 'dense', m.arm(x), s, x)) })),
+      ...methods.map((m, i) => ({ name: m.name, color: PALETTE[colors[i]!]!, points: SWEEP_RATIOS.flatMap((x) => point(p.id, 'dense', m.arm(x), s, x)) })),
       plainSeries(p.id, s, SWEEP_RATIOS),
     ].filter((x) => x.points.length),
   }));

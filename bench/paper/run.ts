@@ -8,22 +8,23 @@
  *   --out <dir>    where paper.md, paper.json and the SVGs go
  *   --jobs <n>     worker processes (default 2, one per core of the machine the hour was measured on)
  *   --report-only  rebuild the report from the cache without running anything new
+ *   --reuse <paper.json>  take the runs an earlier report holds (same budget) instead of rerunning them: new arms only
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultPlan, quickPlan, ROOT, SOURCES_DIR } from './config.js';
 import { Results } from './aggregate.js';
 import { makeEngine, missingCommands } from './engine.js';
-import { runExperiment } from './experiment.js';
+import { reuseRuns, runExperiment } from './experiment.js';
 import { renderPlots } from './plots.js';
 import { renderReport, type ReportContext } from './report.js';
 
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean' }, fresh: { type: 'boolean' }, cli: { type: 'boolean' }, out: { type: 'string' }, 'report-only': { type: 'boolean' },
-    jobs: { type: 'string', default: '2' }, worker: { type: 'string' },
+    jobs: { type: 'string', default: '2' }, worker: { type: 'string' }, reuse: { type: 'string' },
   },
 });
 
@@ -55,6 +56,7 @@ async function main(): Promise<void> {
   process.stderr.write(`bench:paper — ${plan.name} plan, ${engine.kind}, ${jobs} worker(s), work dir ${relative(ROOT, work)}\n`);
   const began = performance.now();
   if (args.fresh && !args['report-only']) rmSync(work, { recursive: true, force: true });
+  if (args.reuse) process.stderr.write(`reused ${reuseRuns(plan, work, resolve(args.reuse))} runs of ${relative(ROOT, args.reuse)}\n`);
   if (jobs > 1 && !args['report-only']) await runWorkers(jobs);
   const log = await runExperiment(plan, engine, work, { reportOnly: !!args['report-only'] || jobs > 1 });
   if (!args['report-only']) log.seconds = Math.round((performance.now() - began) / 10) / 100;

@@ -6,7 +6,7 @@ import type { ChannelGroup } from '../../src/passes/dependency/groups.js';
 import { centralityPrune, DEFAULT_PRUNE_OPTIONS, groupsInScope, type CentralityPruneOptions, type PruneReport } from '../../src/passes/centralityPrune.js';
 import { loadLayerRatios } from '../../src/passes/policy/layerRatios.js';
 import type { RoundingChoice } from '../../src/passes/policy/rounding.js';
-import { CRITERIA, SCORING_METHODS, type ScoringMethod } from '../../src/passes/scoring/index.js';
+import { CALIBRATED_DEFAULT_METHOD, compensatesByDefault, CRITERIA, SCORING_METHODS, type ScoringMethod } from '../../src/passes/scoring/index.js';
 import { savedReport } from '../../src/report/index.js';
 import { collectCalibration, DEFAULT_CALIBRATION_SAMPLES, DEFAULT_WINDOW, type CalibrationResult } from '../../src/runtime/calibration/index.js';
 import { formatValidationReport } from '../../src/runtime/formatReport.js';
@@ -72,8 +72,8 @@ export function registerPrune(program: Command): void {
     .option('--calib <src>', 'calibration samples for the activation-aware criteria and --compensate: what --data takes, or for a model over token ids a .npy of ids [N, T] (a text file for a byte-level model)')
     .option('--calib-samples <n>', 'calibration samples to run (a seeded choice when the source has more)', parseInteger(1, '--calib-samples', MAX_RANDOM_SAMPLES), DEFAULT_CALIBRATION_SAMPLES)
     .option('--calib-window <t>', `tokens per window when --calib is a text file (default ${DEFAULT_WINDOW})`, parseInteger(2, '--calib-window', MAX_WINDOW))
-    .option('--compensate', 'add each removed unit\'s mean contribution to its consumers\' biases (default with --calib)')
-    .option('--no-compensate', 'no bias compensation with --calib')
+    .option('--compensate', `add each removed unit's mean contribution to its consumers' biases (default with --calib and --method ${SCORING_METHODS.filter(compensatesByDefault).join('/')})`)
+    .option('--no-compensate', `no bias compensation (the default with --calib for every criterion but ${SCORING_METHODS.filter(compensatesByDefault).join('/')})`)
     .addOption(new Option('--scope <s>', 'which groups: dense (Gemm/MatMul, the paper), conv, or all').choices(['dense', 'conv', 'all']).default(D.scope))
     .option('--unweighted', 'every edge weighs 1 instead of S_ij')
     .addOption(new Option('--keep <which>', 'keep the most central channels (the paper) or the most peripheral (ablation)').choices(['central', 'peripheral']).default(D.keep))
@@ -127,7 +127,7 @@ export function registerPrune(program: Command): void {
           ...(meter ? { targetLatency: opts.targetLatency, latencyMeter: meter } : {}),
           onProgress: bar.update,
           ...(calibration ? { calibration: calibration.stats } : {}),
-          ...(opts.compensate !== undefined || calibration ? { compensate: opts.compensate ?? true } : {}),
+          ...(opts.compensate !== undefined || calibration ? { compensate: opts.compensate ?? compensatesByDefault(method) } : {}),
         });
       } finally {
         bar.stop();
@@ -161,12 +161,6 @@ export function registerPrune(program: Command): void {
       if (!opts.quiet && latency && !validation) process.stdout.write(`${formatLatency(latency)}\n`);
     });
 }
-
-/**
- * The criterion `--calib` uses when no --method is given. Provisional: the LM experiment of issue 12 (bench/lm/)
- * decides which criterion keeps models best.
- */
-const CALIBRATED_DEFAULT_METHOD: ScoringMethod = 'flap';
 
 /** Runs the original model on the calibration samples and measures every in-scope group's activations. */
 async function calibrate(model: Model, groups: ChannelGroup[], opts: PruneCliOptions, method: ScoringMethod): Promise<CalibrationResult> {

@@ -31,7 +31,7 @@ function prune(out: string, flags: string[]): SavedReport {
 }
 
 describe('prune --calib', () => {
-  it('reports liveness per unit, the calibration run and the compensation; the default criterion with --calib is the provisional one', () => {
+  it('reports liveness per unit, the calibration run and the compensation; the default with --calib is flap with compensation', () => {
     const r = prune('default.onnx', ['--calib', data, '--calib-samples', '40']);
     expect(r.method).toBe('flap');
     expect(r.options.compensate).toBe(true);
@@ -41,6 +41,16 @@ describe('prune --calib', () => {
     expect(g.calibration!.samples).toBe(40);
     expect(g.calibration!.activeFraction.slice(0, 4)).toEqual([0, 0, 0, 0]); // the dead units of models.ts
     expect(g.compensation).toEqual({ consumers: 1 });
+  });
+
+  it('compensation is on by default with flap only; --compensate asks for it with another criterion', () => {
+    const wanda = prune('wanda-default.onnx', ['--calib', data, '--method', 'wanda']);
+    expect(wanda.options.compensate).toBe(false);
+    expect(wanda.groups.find((x) => !x.declined)!.compensation).toBeUndefined();
+    const l2 = prune('l2-compensated.onnx', ['--calib', data, '--method', 'l2', '--compensate']);
+    expect(l2.options.compensate).toBe(true);
+    expect(l2.groups.find((x) => !x.declined)!.compensation).toEqual({ consumers: 1 });
+    expect(prune('flap-plain.onnx', ['--calib', data, '--no-compensate']).options.compensate).toBe(false);
   });
 
   it('--no-compensate and every calibrated criterion', () => {
@@ -68,7 +78,7 @@ describe('prune --calib', () => {
     const ids = writeTokenWindows(join(dir, 'ids.npy'), 6, 20, f.config.vocab, 3);
     const out = join(dir, 'llama.onnx');
     const report = join(dir, 'llama.json');
-    const run = runCli([f.path, '-o', out, '--report', report, '--calib', ids, '--method', 'wanda', '--ratio', '0.5', '--round-to', '1', '--ep', 'cpu', '-q']);
+    const run = runCli([f.path, '-o', out, '--report', report, '--calib', ids, '--method', 'wanda', '--compensate', '--ratio', '0.5', '--round-to', '1', '--ep', 'cpu', '-q']);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const saved = parseSavedReport(JSON.parse(readFileSync(report, 'utf8')), report);

@@ -5,6 +5,7 @@ export { summarizeGraph, DRAWN_GRAPH_MAX_UNITS, drawnEdgeLimit, type GraphSummar
 export { eigenvectorCentrality, type CentralityOptions, type CentralityResult, type CentralityMethod } from './eigenvector.js';
 export { degreeCentrality, l1Norm, l2Norm, randomScores } from './baselines.js';
 export { selectKeep, type SelectOptions } from './selectKeep.js';
+export { CALIBRATED_DEFAULT_METHOD, compensatesByDefault } from './defaults.js';
 export { scoreChannels, needsCalibration, CRITERIA, SCORING_METHODS, type Criterion, type ScoringInput, type ScoringMethod, type ScoreOptions, type ChannelScores } from './scoreChannels.js';
 export { activationSimilarityGraph, wandaScores, flapScores, liveFirst, type UnitActivations, type ConsumerActivations } from './activations.js';
 export { releaseGramSessions, type GramBackend } from './gram.js';
