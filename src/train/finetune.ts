@@ -14,6 +14,7 @@ import { replaceHead } from './newHead.js';
 import { train, type EpochRecord, type LabelledArrays, type TrainProgress } from './trainer.js';
 import { planTraining, type TrainMode } from './trainPlan.js';
 import { writeBackVariables } from './writeBack.js';
+import type { OptimizerKind } from './weightsState.js';
 
 export interface FinetuneOptions {
   /** Default 5. */
@@ -23,7 +24,7 @@ export interface FinetuneOptions {
   /** Default 64. */
   batch?: number;
   /** Default adam; sgd uses momentum 0.9. */
-  optimizer?: 'adam' | 'sgd';
+  optimizer?: OptimizerKind;
   /** What trains (default head): see TrainMode. */
   train?: TrainMode;
   /** Replace the classifier by a fresh N-way layer first. */

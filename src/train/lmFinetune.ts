@@ -8,6 +8,7 @@ import { Executor } from './executor.js';
 import { gatherWindows, readTokenWindows } from './lmData.js';
 import { planLmTraining, type LmTrainMode } from './lmPlan.js';
 import { oneHotFloat } from './oneHot.js';
+import { copyWeights, createOptimizer, type OptimizerKind, restoreWeights } from './weightsState.js';
 import { writeBackVariables } from './writeBack.js';
 
 export interface LmFinetuneOptions {
@@ -22,7 +23,7 @@ export interface LmFinetuneOptions {
   /** Default 1e-3 (adam) or 1e-2 (sgd). */
   lr?: number;
   /** Default adam; sgd uses momentum 0.9. */
-  optimizer?: 'adam' | 'sgd';
+  optimizer?: OptimizerKind;
   /** Gradients are scaled down to this global L2 norm when larger (default 1; 0 turns clipping off). */
   clipNorm?: number;
   /** Tokens per window when the source is a text file (default 128); a .npy's rows are its windows. */
@@ -62,7 +63,7 @@ export interface LmFinetuneResult {
   trained: string[];
   backend: BackendInfo;
   data: { source: string; window: number; train: number; val: number; bytes: boolean };
-  settings: { steps: number; batch: number; lr: number; optimizer: 'adam' | 'sgd'; clipNorm: number; seed: number };
+  settings: { steps: number; batch: number; lr: number; optimizer: OptimizerKind; clipNorm: number; seed: number };
   /** Validation loss before training (undefined without validation windows). */
   initialValLoss?: number;
   history: LmEvalRecord[];
@@ -102,7 +103,7 @@ export async function finetuneLm(model: Model, source: string, opts: LmFinetuneO
   const logits = logitsOf(model);
   const executor = new Executor(model, { trainable: (v) => trainable.has(v), seed, customGradients: opts.customGradients ?? 'auto' });
   const variables = [...executor.variables.values()];
-  const optimizer = optimizerKind === 'adam' ? tf.train.adam(lr) : tf.train.momentum(lr, 0.9);
+  const optimizer = createOptimizer(optimizerKind, lr);
   /** Per-window mean next-token loss of the given windows. */
   const lossesOf = (rows: readonly number[], training: boolean): tf.Tensor1D => {
     const feeds = windows.feeds(rows);
@@ -142,7 +143,7 @@ export async function finetuneLm(model: Model, source: string, opts: LmFinetuneO
         record.seconds = (performance.now() - since) / 1000;
         // Without validation windows the last weights are kept; with them, those of the lowest validation loss.
         const improved = v === undefined || !best || v < best.loss;
-        if (improved) best = { step, loss: v ?? record.trainLoss, weights: v === undefined ? [] : snapshot(variables) };
+        if (improved) best = { step, loss: v ?? record.trainLoss, weights: v === undefined ? [] : copyWeights(variables) };
         history.push(record);
         opts.onProgress?.({ kind: 'eval', record, best: improved });
         lossSum = 0;
@@ -150,7 +151,7 @@ export async function finetuneLm(model: Model, source: string, opts: LmFinetuneO
         since = performance.now();
       }
     }
-    if (best && best.step !== steps) variables.forEach((v, i) => v.assign(tf.tensor(best!.weights[i]!, v.shape)));
+    if (best && best.step !== steps) restoreWeights(variables, best.weights);
     const trained = writeBackVariables(executor.variables);
     return {
       model, objective: 'lm', mode, trained, backend,
@@ -194,10 +195,6 @@ export function nextTokenLosses(logits: tf.Tensor, ids: tf.Tensor): tf.Tensor1D 
   const next = tf.slice(ids, [0, 1], [rows, window - 1]);
   const nll = tf.sub(tf.logSumExp(pred, 1), tf.sum(tf.mul(pred, oneHotFloat(next, vocab)), 1));
   return tf.mean(tf.reshape(nll, [rows, window - 1]), 1) as tf.Tensor1D;
-}
-
-function snapshot(variables: readonly tf.Variable[]): Float32Array[] {
-  return variables.map((v) => (v.dataSync() as Float32Array).slice());
 }
 
 /** One optimizer step on the loss, gradients clipped to a global L2 norm; returns the loss. */

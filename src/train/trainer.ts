@@ -4,6 +4,7 @@ import type { Value } from '../ir/value.js';
 import { Rng } from '../ir/random.js';
 import type { Executor } from './executor.js';
 import { oneHotFloat } from './oneHot.js';
+import { copyWeights, createOptimizer, type OptimizerKind, restoreWeights } from './weightsState.js';
 
 /** Samples the trainer feeds at `start` (raw inputs, or cached trunk features), with their labels. */
 export interface LabelledArrays {
@@ -32,7 +33,7 @@ export interface TrainerOptions {
   lr: number;
   batch: number;
   /** adam, or sgd (with momentum 0.9, the usual fine-tuning setting). */
-  optimizer: 'adam' | 'sgd';
+  optimizer: OptimizerKind;
   /** Seeds the per-epoch shuffles. */
   seed: number;
   /** The batch size the model was exported with, when fixed: used if the graph cannot run other batch sizes. */
@@ -56,7 +57,7 @@ export function train(executor: Executor, start: Value, logits: Value, data: { t
   opts: TrainerOptions): TrainResult {
   const variables = [...executor.variables.values()];
   if (variables.length === 0) throw new Error('nothing to train: no trainable variables');
-  const optimizer = opts.optimizer === 'adam' ? tf.train.adam(opts.lr) : tf.train.momentum(opts.lr, 0.9);
+  const optimizer = createOptimizer(opts.optimizer, opts.lr);
   const rng = new Rng(opts.seed);
   const run = batchRunner(executor, start, logits, data.train, opts.fixedBatch);
   const evalSet = data.val ?? data.train;
@@ -98,10 +99,10 @@ export function train(executor: Executor, start: Value, logits: Value, data: { t
       // Higher is better on both components.
       const score: [number, number] = data.val ? [record.valAccuracy!, -record.valLoss!] : [-record.loss, record.accuracy];
       const improved = !best || score[0] > best.score[0] || (score[0] === best.score[0] && score[1] > best.score[1]);
-      if (improved) best = { epoch, score, weights: variables.map((v) => (v.dataSync() as Float32Array).slice()) };
+      if (improved) best = { epoch, score, weights: copyWeights(variables) };
       opts.onProgress?.({ kind: 'epochEnd', record, best: improved });
     }
-    if (best && best.epoch !== opts.epochs) variables.forEach((v, i) => v.assign(tf.tensor(best!.weights[i]!, v.shape)));
+    if (best && best.epoch !== opts.epochs) restoreWeights(variables, best.weights);
   } finally {
     optimizer.dispose();
   }
