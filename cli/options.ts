@@ -41,3 +41,6 @@ export function collectPattern(what: string): (s: string, previous: string[] | u
     return [...(previous ?? []), s];
   };
 }
+
+/** `--external-data`'s help, the same on every command that writes a model. */
+export const EXTERNAL_DATA_HELP = 'store weights in a side file <output>.data (automatic above 2 GiB and for an input with external data)';

@@ -11,7 +11,7 @@ import type { LmTrainMode } from '../../src/train/lmPlan.js';
 import type { TrainMode } from '../../src/train/trainPlan.js';
 import { fail } from '../../src/ir/errors.js';
 import { addDataOptions, MAX_BATCH, MAX_SEED, MAX_WINDOW, toDatasetOptions, type DataCliOptions } from '../dataOptions.js';
-import { parseInteger, parseNumberIn } from '../options.js';
+import { EXTERNAL_DATA_HELP, parseInteger, parseNumberIn } from '../options.js';
 import { checkSources, dataSources, loadModelFor } from '../paths.js';
 
 /** The fine-tuning options as commander parses them; `prune --finetune` takes the same ones. */
@@ -50,7 +50,7 @@ export function registerFinetune(program: Command): void {
     .argument('<model>', 'input ONNX model (never modified)')
     .requiredOption('-o, --output <file>', 'where to write the fine-tuned model (written atomically)');
   addFinetuneOptions(cmd, { dataRequired: true })
-    .option('--external-data', 'store weights in a side file <output>.data (automatic above 2 GiB and for an input with external data)')
+    .option('--external-data', EXTERNAL_DATA_HELP)
     .option('--json', 'print the result (history, best epoch, trained tensors) as JSON')
     .option('--no-progress', 'no progress bar on stderr')
     .action(async (modelPath: string, o: FinetuneCommandOptions) => {

@@ -17,7 +17,7 @@ import { MAX_RANDOM_SAMPLES, validateModels, type ValidationReport } from '../..
 import { MAX_WINDOW, toDatasetOptions } from '../dataOptions.js';
 import { describeLatencyTarget, formatLatency, summarize } from '../format/pruneSummary.js';
 import { planGenaiConfig } from '../genaiConfig.js';
-import { collectPattern, parseAutoOrInteger, parseInteger, parseNumberIn } from '../options.js';
+import { collectPattern, EXTERNAL_DATA_HELP, parseAutoOrInteger, parseInteger, parseNumberIn } from '../options.js';
 import { checkSources, loadModelFor } from '../paths.js';
 import { addFinetuneOptions, runFinetune, summary, type FinetuneCliOptions } from './finetune.js';
 import { pruneFiles, writePruneOutputs } from './pruneFiles.js';
@@ -93,7 +93,7 @@ export function registerPrune(program: Command): void {
     .option('--latency-cache <dir>', 'folder of the --target-latency lookup tables (default: $ONNX_CPRUNE_CACHE, else the OS cache folder /onnx-cprune)')
     .option('--report <file.json>', 'write a JSON report (groups with kept/removed indices, scores, convergence)')
     .option('--html <file.html>', 'write the report as one self-contained HTML page with charts (see `onnx-cprune report`)')
-    .option('--external-data', 'store weights in a side file <output>.data (automatic above 2 GiB and for an input with external data)')
+    .option('--external-data', EXTERNAL_DATA_HELP)
     .option('-q, --quiet', 'no table, no progress bar')
     .option('--validate', 'after pruning, compare the pruned model with the original on onnxruntime (on --data\'s test split, or random inputs)')
     .option('--finetune', 'fine-tune the pruned model on --data before writing it (the whole method in one command)');
