@@ -3,8 +3,9 @@
  * trained MobileNetV2 (converted from TensorFlow.js by bench/nsfwjs.ts) and full-width torchvision ResNet50,
  * MobileNetV3-Large and EfficientNet-B0 (seeded random weights, bench/make_big_models.py, batch dim made symbolic)
  * — are pruned by the built CLI with `--scope all`:
- *   - `--ratio 0.3` with default flags (`--round-to auto`),
- *   - `--ratio 0.3 --round-to 1` (exact ⌊p·n⌋, the behaviour before auto),
+ *   - `--ratio 0.3` and `--ratio 0.5` with default flags (`--round-to auto`, residual streams kept at full width),
+ *   - `--ratio 0.3 --round-to 1` (exact ⌊p·n⌋),
+ *   - `--ratio 0.3 --prune-residual` (residual streams pruned too: the default before),
  *   - `--target-latency 0.5` (single-threaded CPU, batch 1; lookup tables in bench/out/latency-tables/),
  * then every variant and the original are timed single-threaded on onnxruntime-node's CPU provider at batch 1 and
  * --large (8), round-robin over the original and the variants (so load changes hit them alike), medians.
@@ -48,8 +49,10 @@ const WARMUP = 3;
 
 interface Variant { label: string; flags: string[] }
 const VARIANTS: Variant[] = [
-  { label: '--ratio 0.3 (default: --round-to auto)', flags: ['--ratio', '0.3'] },
+  { label: '--ratio 0.3 (defaults)', flags: ['--ratio', '0.3'] },
+  { label: '--ratio 0.5 (defaults)', flags: ['--ratio', '0.5'] },
   { label: '--ratio 0.3 --round-to 1', flags: ['--ratio', '0.3', '--round-to', '1'] },
+  { label: '--ratio 0.3 --prune-residual', flags: ['--ratio', '0.3', '--prune-residual'] },
   { label: `--target-latency ${target}`, flags: ['--target-latency', String(target), '--threads', String(threads), '--latency-cache', here('./out/latency-tables')] },
 ];
 

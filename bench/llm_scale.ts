@@ -1,5 +1,5 @@
 /**
- * Issue 11, LLM scale: `prune --scope all --ratio 0.3` on Llama-2-7B-shaped models (bench/make_llama7b.ts: hidden
+ * Issue 11, LLM scale: `prune --scope all --ratio 0.3 --prune-residual` on Llama-2-7B-shaped models (bench/make_llama7b.ts: hidden
  * 4096, 32 heads / 8 KV heads, FFN 11008, vocab 32000, float16, external data) of 2 and 4 layers. Goal: under 15 s
  * per layer with heads, FFN and hidden size all pruned (32 layers in under 8 minutes, extrapolated), peak RSS under
  * 2 GiB and independent of the number of layers.
@@ -76,12 +76,12 @@ function measure(layers: number): Measured {
   const report = here(`./out/llama7b_${layers}l.report.json`);
   const load = loadAverage();
   console.log(`${layers} layers (${gib.toFixed(2)} GiB), load ${load}: CLI ...`);
-  const cli = timed([process.execPath, CLI, 'prune', model, '-o', out, '--scope', 'all', '--ratio', '0.3', '--report', report, '-q']);
+  const cli = timed([process.execPath, CLI, 'prune', model, '-o', out, '--scope', 'all', '--ratio', '0.3', '--prune-residual', '--report', report, '-q']);
   const { timings } = JSON.parse(readFileSync(report, 'utf8')) as { timings: Measured['timings'] };
   let child: Measured['child'];
   if (phases) {
     console.log(`${layers} layers: library child ...`);
-    const t = timed([process.execPath, here('./prune-child.mjs'), model, here(`./out/llama7b_${layers}l.child.onnx`), JSON.stringify({ scope: 'all', ratio: 0.3 })]);
+    const t = timed([process.execPath, here('./prune-child.mjs'), model, here(`./out/llama7b_${layers}l.child.onnx`), JSON.stringify({ scope: 'all', ratio: 0.3, pruneResidual: true })]);
     child = { ...t, phases: JSON.parse(t.stdout) as ChildPhases };
   }
   return { layers, gib, load, cli, timings, ...(child ? { child } : {}) };
@@ -152,7 +152,7 @@ const lines = [
   '## Figures',
   '',
   `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), shared with other work (load average before each run given).`,
-  `Command: \`/usr/bin/time -v node dist/cli/main.js prune bench/out/llama7b_<L>l.onnx -o bench/out/llama7b_<L>l.pruned.onnx --scope all --ratio 0.3 --report <r.json> -q\``,
+  `Command: \`/usr/bin/time -v node dist/cli/main.js prune bench/out/llama7b_<L>l.onnx -o bench/out/llama7b_<L>l.pruned.onnx --scope all --ratio 0.3 --prune-residual --report <r.json> -q\``,
   '',
   '| layers | model | load avg (1/5/15 min) | wall s | CPU s (user+sys) | peak RSS MiB | analyze s | score s | rewrite s | load+save+start s |',
   '|---|---|---|---|---|---|---|---|---|---|',

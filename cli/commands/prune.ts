@@ -42,6 +42,7 @@ export interface PruneCliOptions extends Omit<FinetuneCliOptions, 'data'> {
   exclude?: string[];
   layerRatios?: string;
   global?: boolean;
+  pruneResidual?: boolean;
   roundTo: 'auto' | number;
   minChannels: number;
   targetMacs?: number;
@@ -82,6 +83,7 @@ export function registerPrune(program: Command): void {
     .option('--exclude <patterns...>', 'never prune groups whose producer node names match (glob or /regex/)', collectPattern('--exclude'))
     .option('--layer-ratios <file.json>', 'per-layer ratios: {"pattern": ratio, ...} or {"default": r, "layers": {...}}')
     .option('--global', 'one ranking across all groups (scores normalised by their group mean) instead of p per group')
+    .option('--prune-residual', 'prune residual streams too (channels that residual Adds sum across blocks; kept at full width by default: cutting them makes a model thinner faster than it makes it faster)')
     .option('--round-to <auto|n>', 'round each group\'s kept channels to the nearest multiple of n; auto: what the --ep runs fastest (CPU: the NCHWc block, 16 with AVX-512, else 8, conv groups only; CUDA: 8); 1: exact ⌊p·n⌋', parseAutoOrInteger('--round-to', MAX_CHANNELS), 'auto')
     .option('--min-channels <n>', 'keep at least n channels per group', parseInteger(1, '--min-channels', MAX_CHANNELS), D.minChannels)
     .option('--uniform-heads', 'remove the same number of attention heads (KV groups) in every layer (default for a decoder with a KV cache)')
@@ -120,7 +122,7 @@ export function registerPrune(program: Command): void {
           weighted: !opts.unweighted, keep: opts.keep, coupling: opts.coupling, seed: opts.seed,
           ...(opts.layers ? { layers: opts.layers } : {}), ...(opts.exclude ? { exclude: opts.exclude } : {}),
           ...(ratios ? { layerRatios: ratios.ratios } : {}),
-          global: !!opts.global, roundTo: rounding.multiple, roundDense: rounding.dense, roundReason: rounding.reason, minChannels: opts.minChannels,
+          global: !!opts.global, pruneResidual: !!opts.pruneResidual, roundTo: rounding.multiple, roundDense: rounding.dense, roundReason: rounding.reason, minChannels: opts.minChannels,
           ...(opts.uniformHeads !== undefined ? { uniformHeads: opts.uniformHeads } : {}),
           ...(opts.targetMacs !== undefined ? { targetMacs: opts.targetMacs } : {}),
           ...(opts.targetParams !== undefined ? { targetParams: opts.targetParams } : {}),

@@ -18,7 +18,7 @@ export function summarize(r: PruneReport): string {
   const pct = (a: number, b: number): string => (b ? `${((100 * a) / b).toFixed(1)}%` : '-');
   // What --scope left out: "12 conv groups" (the report counts only groups --layers / --exclude would keep).
   const outside = Object.entries(r.outOfScope ?? {}).filter(([, n]) => n > 0).map(([kind, n]) => `${n} ${kind} group${n === 1 ? '' : 's'}`).join(' and ');
-  const nothing = outside ? `no group was pruned: --scope ${r.scope} left no ${r.scope} group to prune; --scope all would prune ${outside}` : 'no group was pruned';
+  const nothing = outside ? `no group was pruned: --scope ${r.scope} left no ${r.scope} group to prune; --scope all would prune ${outside}` : r.residualKept ? 'no group was pruned: every group in scope is a residual stream' : 'no group was pruned';
   return [
     rows.length ? formatTable(['group (producers)', 'kind', 'kept', 'removed', 'params', 'MACs', 'method', 'iters', 'note'], rows) : nothing,
     '',
@@ -26,6 +26,7 @@ export function summarize(r: PruneReport): string {
     `params ${humanCount(r.params.before)} → ${humanCount(r.params.after)} (${pct(r.params.after, r.params.before)}),  MACs ${humanCount(r.macs.before)} → ${humanCount(r.macs.after)} (${pct(r.macs.after, r.macs.before)})`,
     `${pruned.length} group(s) pruned, ${skipped} left alone (see --report or \`onnx-cprune inspect --groups\` for why)`,
     ...(rows.length && outside ? [`--scope all would also prune ${outside}`] : []),
+    ...(r.residualKept ? [`${r.residualKept} residual stream${r.residualKept === 1 ? '' : 's'} kept at full width (--prune-residual prunes ${r.residualKept === 1 ? 'it' : 'them'})`] : []),
   ].join('\n');
 }
 

@@ -45,6 +45,13 @@ export interface CentralityPruneOptions {
   layerRatios?: LayerRatios;
   /** One ranking across all groups instead of the same ratio per group. */
   global: boolean;
+  /**
+   * Prune residual streams too (groups whose channels several producers add up: a residual Add). Off by default: a
+   * residual stream's channels are read and written by every block of its stage, and cutting them shrinks the
+   * compute-bound convs on both sides (MACs fall as the square of the kept fraction) while the memory-bound work
+   * (depthwise convs, activations, Adds) falls only linearly, so the model gets thinner faster than it gets faster.
+   */
+  pruneResidual: boolean;
   /** Round each group's kept channel count to the nearest multiple of this (1: exact ⌊p·n⌋). */
   roundTo: number;
   /** false: round conv groups only (on the CPU, dense widths gain nothing from multiples). */
@@ -76,7 +83,7 @@ export interface CentralityPruneOptions {
 
 export const DEFAULT_PRUNE_OPTIONS: CentralityPruneOptions = {
   ratio: 0.3, threshold: 0.2, method: 'eigenvector', scope: 'dense', weighted: true, keep: 'central', coupling: 'concat',
-  seed: 0, global: false, roundTo: 1, roundDense: true, minChannels: 1,
+  seed: 0, global: false, pruneResidual: false, roundTo: 1, roundDense: true, minChannels: 1,
 };
 
 /**
@@ -100,7 +107,8 @@ export async function centralityPrune(model: Model, options: Partial<CentralityP
     return !why;
   });
   const outOfScope = { dense: 0, conv: 0 };
-  for (const g of groups) if (g.prunable && !inScopeOf(g, opts.scope) && !selectionReason(g, opts)) outOfScope[g.kind]++;
+  for (const g of groups) if (g.prunable && !inScopeOf(g, opts.scope) && !selectionReason(g, opts) && !residualReason(g, opts)) outOfScope[g.kind]++;
+  const residualKept = groups.filter((g) => g.prunable && inScopeOf(g, opts.scope) && !selectionReason(g, opts) && residualReason(g, opts)).length;
   for (const [i, group] of inScope.entries()) {
     opts.onProgress?.(i, inScope.length, group.producers[0]?.label ?? `group ${group.id}`);
     const stats = opts.calibration?.get(group.id);
@@ -198,6 +206,7 @@ export async function centralityPrune(model: Model, options: Partial<CentralityP
     groups: groups.map((g) => reports.get(g.id)!),
     ...(target !== undefined ? { target: targetReport(measure, target, before[measure], after[measure]) } : {}),
     ...(outOfScope.dense + outOfScope.conv > 0 ? { outOfScope } : {}),
+    ...(residualKept > 0 ? { residualKept } : {}),
     ...(latencyTarget ? { latencyTarget } : {}),
     ...(opts.roundTo > 1 ? { rounding: { multiple: opts.roundTo, dense: opts.roundDense, reason: opts.roundReason ?? `--round-to ${opts.roundTo}` } } : {}),
     ...optional('decoder', decoderReport(model, groups, new Map([...keep].map(([id, k]) => [id, k.length])), uniform)),
@@ -230,7 +239,7 @@ export function groupsInScope(model: Model, options: Partial<CentralityPruneOpti
 function reportedOptions(o: CentralityPruneOptions): ReportedOptions {
   return {
     ...(o.uniformHeads !== undefined ? { uniformHeads: o.uniformHeads } : {}),
-    weighted: o.weighted, keep: o.keep, coupling: o.coupling, seed: o.seed, global: o.global, roundTo: o.roundTo, minChannels: o.minChannels,
+    weighted: o.weighted, keep: o.keep, coupling: o.coupling, seed: o.seed, global: o.global, pruneResidual: o.pruneResidual, roundTo: o.roundTo, minChannels: o.minChannels,
     ...(o.calibration ? { compensate: !!o.compensate } : {}),
     ...(o.layers ? { layers: [...o.layers] } : {}), ...(o.exclude ? { exclude: [...o.exclude] } : {}),
     ...(o.layerRatios ? { layerRatios: o.layerRatios.rules.map(({ pattern, ratio }) => ({ pattern, ratio })) } : {}),
@@ -278,6 +287,7 @@ function baseReport(g: ChannelGroup, declined?: string): GroupReport {
   const all = Array.from({ length: g.channels }, (_, i) => i);
   return {
     id: g.id, producers: g.producers.map((n) => n.label), kind: g.kind, channels: g.channels, kept: all, removed: [],
+    ...(g.residual !== undefined ? { residual: g.residual } : {}),
     ...(declined ? { declined } : {}),
   };
 }
@@ -285,7 +295,12 @@ function baseReport(g: ChannelGroup, declined?: string): GroupReport {
 function skipReason(g: ChannelGroup, o: CentralityPruneOptions): string | undefined {
   if (!g.prunable) return g.reason ?? 'declined by the dependency analysis';
   if (!inScopeOf(g, o.scope)) return `out of scope (${g.kind} group, --scope ${o.scope})`;
-  return selectionReason(g, o);
+  return selectionReason(g, o) ?? residualReason(g, o);
+}
+
+/** Why a residual stream is left at full width, if it is. */
+function residualReason(g: ChannelGroup, o: CentralityPruneOptions): string | undefined {
+  return g.residual !== undefined && !o.pruneResidual ? `residual stream (channels added at ${g.residual}): kept at full width; --prune-residual prunes it` : undefined;
 }
 
 function inScopeOf(g: ChannelGroup, scope: Scope): boolean {

@@ -31,8 +31,10 @@ export interface GroupReport {
   note?: string;
   /** Params and MACs of the group's producer layers before and after (their inputs may shrink through other groups). */
   layer?: { params: { before: number; after: number }; macs: { before: number; after: number } };
-  /** Why the group was left alone (declined by the engine, out of scope, excluded). */
+  /** Why the group was left alone (declined by the engine, out of scope, excluded, a residual stream kept). */
   declined?: string;
+  /** A residual stream: the node that adds its producers' channels (see ChannelGroup.residual). */
+  residual?: string;
   /** removed / channels: the fraction actually removed, after rounding and floors. */
   removedRatio?: number;
   /** Per-unit liveness on the calibration data, when the run had some (`activeFraction[u]`: see CalibrationStats). */
@@ -67,6 +69,8 @@ export interface ReportedOptions {
   coupling: Coupling;
   seed: number;
   global: boolean;
+  /** --prune-residual: residual streams were pruned too (absent in reports written before it existed). */
+  pruneResidual?: boolean;
   roundTo: number;
   minChannels: number;
   layers?: string[];
@@ -96,6 +100,8 @@ export interface PruneReport {
    * are some, so a run that pruned nothing can say what `--scope all` would prune.
    */
   outOfScope?: { dense: number; conv: number };
+  /** In-scope residual streams left at full width (no --prune-residual); present only when there are some. */
+  residualKept?: number;
   /** --target-latency: predicted and measured latency of the chosen widths. */
   latencyTarget?: LatencyTargetReport;
   /** The channel multiple kept counts were rounded to, and why; absent when not rounded. */

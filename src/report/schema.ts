@@ -101,6 +101,7 @@ const group = object<SavedGroupReport>({
   note: optional(string),
   layer: optional(object<NonNullable<GroupReport['layer']>>({ params: before, macs: before })),
   declined: optional(string),
+  residual: optional(string),
   removedRatio: optional(number),
   calibration: optional(object<CalibrationReport>({ activeFraction: numbers, samples: optional(integer) })),
   compensation: optional(object<NonNullable<GroupReport['compensation']>>({ consumers: integer, note: optional(string) })),
@@ -108,7 +109,7 @@ const group = object<SavedGroupReport>({
 
 const options = object<ReportedOptions>({
   weighted: boolean, keep: oneOf('central', 'peripheral'), coupling: oneOf('concat', 'average'), seed: integer, global: boolean,
-  roundTo: integer, minChannels: integer, layers: optional(strings), exclude: optional(strings),
+  pruneResidual: optional(boolean), roundTo: integer, minChannels: integer, layers: optional(strings), exclude: optional(strings),
   layerRatios: optional(arrayOf(object<{ pattern: string; ratio: number }>({ pattern: string, ratio: number }))),
   uniformHeads: optional(boolean),
   compensate: optional(boolean),
@@ -181,6 +182,7 @@ const savedReportCheck = object<SavedReport>({
   groups: arrayOf(group),
   target: optional(target),
   outOfScope: optional(object<NonNullable<SavedReport['outOfScope']>>({ dense: integer, conv: integer })),
+  residualKept: optional(integer),
   latencyTarget: optional(latencyTarget),
   rounding: optional(object<NonNullable<SavedReport['rounding']>>({ multiple: integer, dense: boolean, reason: string })),
   latency: optional(object<LatencyComparison>({ ep: string, threads: integer, points: arrayOf(latencyPoint) })),

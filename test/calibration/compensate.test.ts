@@ -62,7 +62,7 @@ describe('bias compensation', () => {
 
       const pruned = (compensate: boolean) => {
         const copy = decodeModel(encodeModel(m.model));
-        return centralityPrune(copy, { method: 'random', ratio: 0.5, scope: 'all', calibration: stats, compensate, seed: 3 }).then((report) => ({ copy, report }));
+        return centralityPrune(copy, { method: 'random', ratio: 0.5, scope: 'all', pruneResidual: true, calibration: stats, compensate, seed: 3 }).then((report) => ({ copy, report }));
       };
       const on = await pruned(true);
       const off = await pruned(false);

@@ -36,7 +36,7 @@ function prunedAll(fx: DecoderFixture): Promise<{ bytes: Uint8Array; keep: FullK
   let p = scopeAll.get(fx.name);
   if (!p) {
     const original = fixtureBytes(fx);
-    p = pruned(original, { scope: 'all', ratio: 0.5 }).then(({ bytes }) => ({ bytes, keep: readKeep(fx, original, bytes) }));
+    p = pruned(original, { scope: 'all', ratio: 0.5, pruneResidual: true }).then(({ bytes }) => ({ bytes, keep: readKeep(fx, original, bytes) }));
     scopeAll.set(fx.name, p);
   }
   return p;
@@ -240,7 +240,7 @@ describe('decoder CLI', () => {
       mkdirSync(join(dir, 'out'));
       const cfg = fx.config;
       writeFileSync(join(dir, 'genai_config.json'), JSON.stringify({ model: { type: 'llama', decoder: { num_attention_heads: cfg.heads[0], num_key_value_heads: cfg.kvHeads[0], hidden_size: cfg.hidden, head_size: cfg.headDim, num_hidden_layers: cfg.layers }, vocab_size: cfg.vocab } }));
-      const r = runCli([join(dir, 'model.onnx'), '-o', join(dir, 'out', 'model.onnx'), '--scope', 'all', '--ratio', '0.5', '-q']);
+      const r = runCli([join(dir, 'model.onnx'), '-o', join(dir, 'out', 'model.onnx'), '--scope', 'all', '--ratio', '0.5', '--prune-residual', '-q']);
       expect(r.code, r.stderr).toBe(0);
       const written = join(dir, 'out', 'genai_config.json');
       expect(existsSync(written)).toBe(true);

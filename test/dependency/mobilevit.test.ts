@@ -18,7 +18,7 @@ import { TOLERANCE } from './helpers/oracle.js';
 import { removalsOf } from './helpers/prune.js';
 import { ruleCase, shapeOf } from './helpers/ruleCase.js';
 
-describe('MobileViT fixture, --scope all --ratio 0.3', () => {
+describe('MobileViT fixture, --scope all --ratio 0.3 --prune-residual', () => {
   it('prunes every group but the classifier; the result runs in onnxruntime and matches the masked original', async () => {
     const bytes = fixtureBytes('mobilevit');
     const groups = analyze(decodeModel(bytes));
@@ -27,7 +27,7 @@ describe('MobileViT fixture, --scope all --ratio 0.3', () => {
     expect(groups.some((g) => g.prunable && g.producers.some((n) => n.label.includes('conv_1x1')) && g.producers.some((n) => n.label.includes('attn/proj')))).toBe(true);
 
     const model = decodeModel(bytes);
-    const report = await centralityPrune(model, { scope: 'all', ratio: 0.3 });
+    const report = await centralityPrune(model, { scope: 'all', ratio: 0.3, pruneResidual: true });
     const pruned = encodeModel(model);
     expect(report.groups.filter((g) => !g.declined).length).toBe(groups.length - 1);
     expect(report.macs.after).toBeLessThan(0.7 * report.macs.before);

@@ -126,7 +126,7 @@ describe('--target-latency with a deterministic cost model', () => {
     const bytes = fixtureBytes(name);
     const model = decodeModel(bytes);
     const meter = new CostMeter(decodeModel(bytes));
-    const report = await centralityPrune(model, { scope, roundTo, roundDense: true, targetLatency: target, latencyMeter: meter, method: 'l2' });
+    const report = await centralityPrune(model, { scope, roundTo, roundDense: true, pruneResidual: true, targetLatency: target, latencyMeter: meter, method: 'l2' });
     const lt = report.latencyTarget!;
     expect(lt.fraction).toBe(target);
     // The pair terms make the prediction exact for this cost model (compute bilinear, memory linear in the widths).

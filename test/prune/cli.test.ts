@@ -21,10 +21,10 @@ function pruneCli(model: string, out: string, flags: string[]): PruneReport & Re
 }
 
 /**
- * The issue's documented fields, plus `scope` (the run's --scope), the other options, the schema version and
- * `rounding` (--round-to auto's multiple, why).
+ * The issue's documented fields, plus `scope` (the run's --scope), the other options, the schema version,
+ * `rounding` (--round-to auto's multiple, why) and `residualKept` (ResNet-18's residual streams, left at full width).
  */
-const TOP_LEVEL = ['input', 'output', 'method', 'ratio', 'threshold', 'params', 'macs', 'timings', 'groups', 'scope', 'options', 'schemaVersion', 'rounding'];
+const TOP_LEVEL = ['input', 'output', 'method', 'ratio', 'threshold', 'params', 'macs', 'timings', 'groups', 'scope', 'options', 'schemaVersion', 'rounding', 'residualKept'];
 /** Every group: the documented fields, plus its kind and the criterion that produced its scores. */
 const GROUP = ['id', 'producers', 'kind', 'channels', 'kept', 'removed'];
 /** Scored groups also carry their producer layers' params and MACs before and after, and the fraction removed. */
@@ -53,7 +53,7 @@ describe('--report', () => {
       expect(g.producers.length).toBeGreaterThan(0);
       const keys = Object.keys(g).filter((k) => k !== 'note').sort();
       if (g.declined) {
-        expect(keys).toEqual([...GROUP, 'declined'].sort());
+        expect(keys).toEqual([...GROUP, 'declined', ...(g.residual ? ['residual'] : [])].sort());
         expect(g.declined).toMatch(/\S/);
       } else {
         expect(keys).toEqual([...GRAPH].sort());
@@ -62,7 +62,8 @@ describe('--report', () => {
         if (g.method !== 'eigenvector' || !g.converged) expect(g.note, 'a fallback must be explained').toMatch(/\S/);
       }
     }
-    expect(r.groups.filter((g) => g.declined).map((g) => g.producers)).toEqual([['/fc/Gemm']]);
+    expect(r.groups.filter((g) => g.declined && !g.residual).map((g) => g.producers)).toEqual([['/fc/Gemm']]);
+    expect(r.groups.filter((g) => g.declined && g.residual).length).toBe(r.residualKept);
   });
 
   it('for a criterion without a graph (l2) the groups carry scores but no centrality account', () => {

@@ -19,9 +19,9 @@ const byId = (r: PruneReport) => (id: number): GroupReport => r.groups[id]!;
 
 describe('--layers / --exclude', () => {
   const bytes = fixtureBytes('resnet18');
-  /** Which prunable conv groups end up pruned, and what the others say. */
+  /** Which prunable conv groups end up pruned, and what the others say (residual streams pruned too: all are candidates). */
   async function selection(opts: { layers?: string[]; exclude?: string[] }) {
-    const { report, groups } = await prune(bytes, { scope: 'conv', ...opts });
+    const { report, groups } = await prune(bytes, { scope: 'conv', pruneResidual: true, ...opts });
     const prunable = groups.filter((g) => g.prunable);
     return { report, prunable, pruned: prunable.filter((g) => !report.groups[g.id]!.declined) };
   }
@@ -67,7 +67,7 @@ describe('--layer-ratios (CLI)', () => {
     const file = join(dir, `ratios-${flags.join('')}.json`);
     const report = join(dir, 'ratios-report.json');
     writeFileSync(file, JSON.stringify(config));
-    const r = runCli([fixturePath('resnet18'), '-o', join(dir, 'ratios.onnx'), '--scope', 'conv', '--layer-ratios', file, '--report', report, '-q', '--round-to', '1', ...flags]);
+    const r = runCli([fixturePath('resnet18'), '-o', join(dir, 'ratios.onnx'), '--scope', 'conv', '--layer-ratios', file, '--report', report, '-q', '--round-to', '1', '--prune-residual', ...flags]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     return JSON.parse(readFileSync(report, 'utf8')) as PruneReport;
@@ -166,13 +166,13 @@ describe('--target-macs / --target-params', () => {
   ] as const)('%s --scope %s --%s 0.5 reaches at most the target with the smallest ratio that does', async (name, scope, which) => {
     const bytes = fixtureBytes(name);
     const measure = which === 'targetMacs' ? 'macs' : 'params';
-    const { report, groups } = await prune(bytes, { scope, [which]: 0.5 });
+    const { report, groups } = await prune(bytes, { scope, pruneResidual: true, [which]: 0.5 });
     const { before, after } = report[measure];
     expect(after).toBeLessThanOrEqual(0.5 * before);
     expect(report.target).toEqual({ measure, fraction: 0.5, reached: after / before, met: true });
     // The report's ratio is the one applied: each group removed ⌊ratio·n⌋.
     expectKeptCounts(report, groups, (g) => documentedKept(g.channels, report.ratio));
-    const less = await prune(bytes, { scope, ratio: report.ratio - STEP });
+    const less = await prune(bytes, { scope, pruneResidual: true, ratio: report.ratio - STEP });
     expect(less.report[measure].after).toBeGreaterThan(0.5 * before);
     expect(after / before).toBeGreaterThan(0.4);
     reached.push(`${name} ${measure} ${(after / before).toFixed(3)} (p=${report.ratio.toFixed(3)})`);

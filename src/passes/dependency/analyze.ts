@@ -157,6 +157,7 @@ function canonicalize(st: AnalysisState): number {
     editLabels(e).forEach(fix);
   }
   for (const b of st.blocks) fix(b.labels);
+  for (const s of st.sums) fix(s.labels);
   for (const h of st.heads) fix(h.labels);
   for (const t of st.touches) fix(t.labels);
   for (const c of st.consumers) fix(c.labels);

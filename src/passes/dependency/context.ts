@@ -133,11 +133,17 @@ export class NodeContext {
     for (const [axis, labels] of this.axes(i) ?? []) this.setOut(o, axis, labels);
   }
 
-  /** Couples two label arrays position by position; arrays of different lengths are both declined instead. */
-  unite(a: Labels, b: Labels): void {
+  /**
+   * Couples two label arrays position by position; arrays of different lengths are both declined instead. `sum`:
+   * the op adds them (a residual Add), recorded when they were not coupled already, so the group is known to be a
+   * residual stream.
+   */
+  unite(a: Labels, b: Labels, how: 'couple' | 'sum' = 'couple'): void {
     this.handled.add(a).add(b);
-    if (a.length === b.length) this.st.unite(a, b);
-    else {
+    if (a.length === b.length) {
+      if (how === 'sum' && a.length && this.st.atoms.find(a[0]!) !== this.st.atoms.find(b[0]!)) this.st.sums.push({ node: this.node, labels: a });
+      this.st.unite(a, b);
+    } else {
       const why = `${this.where}: channel axes of ${a.length} and ${b.length} meet`;
       this.st.block(a, why);
       this.st.block(b, why);

@@ -27,7 +27,8 @@ function braced(names: string[]): string {
 
 /** One group as readable lines. */
 export function formatGroup(g: ChannelGroup): string {
-  const head = `#${g.id} ${g.kind} ${g.channels} ch${headsNote(g)}  params ${g.params}  MACs ${g.macs}  ${g.prunable ? 'prunable' : 'DECLINED'}`;
+  const residual = g.residual !== undefined ? `  residual stream (added at ${g.residual}; pruned only with --prune-residual)` : '';
+  const head = `#${g.id} ${g.kind} ${g.channels} ch${headsNote(g)}  params ${g.params}  MACs ${g.macs}  ${g.prunable ? 'prunable' : 'DECLINED'}${residual}`;
   const lines = [head, `   ${g.members}`];
   if (g.reason) lines.push(`   reason: ${g.reason}`);
   return lines.join('\n');
@@ -62,6 +63,8 @@ export interface GroupJson {
   macs: number;
   /** Attention groups: the query heads their units hold (a unit is a head, or a KV group of several). */
   queryHeads?: number;
+  /** Residual streams: the node that adds the producers' channels. */
+  residual?: string;
 }
 
 export function groupsToJson(groups: readonly ChannelGroup[]): { groups: GroupJson[] } {
@@ -70,6 +73,7 @@ export function groupsToJson(groups: readonly ChannelGroup[]): { groups: GroupJs
       id: g.id, kind: g.kind, producers: g.producers.map((n) => n.label), channels: g.channels, members: g.members,
       prunable: g.prunable, ...(g.reason ? { reason: g.reason } : {}), params: g.params, macs: g.macs,
       ...(g.attention ? { queryHeads: g.attention.queryHeads } : {}),
+      ...(g.residual !== undefined ? { residual: g.residual } : {}),
     })),
   };
 }

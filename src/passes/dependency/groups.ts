@@ -63,6 +63,11 @@ export interface ChannelGroup {
    * `channels` units, so a unit is one head (MHA) or one KV group of queryHeads / channels query heads (GQA).
    */
   readonly attention?: { readonly queryHeads: number };
+  /**
+   * A residual stream: channels of different producers are added position by position (a residual Add,
+   * SkipLayerNormalization); the label of the first node that adds them.
+   */
+  readonly residual?: string;
 }
 
 /** Classes → groups: the connected sets of classes reached from roots. Labels are already canonical class ids. */
@@ -106,6 +111,8 @@ export function formGroups(st: AnalysisState, classCount: number): { groups: Cha
       if (!had || rank(t.role) > rank(had)) m.set(t.node, t.role);
     }
   }
+  const residual = rootsOf.map((): string | undefined => undefined);
+  for (const s of st.sums) for (const g of groupsIn(s.labels, classGroup)) residual[g] ??= s.node.label;
   const { params, macs } = governed(st, classGroup, rootsOf.length);
   const queryHeads = rootsOf.map(() => 0);
   for (const h of st.heads) for (const g of groupsIn(h.labels, classGroup)) queryHeads[g] = Math.max(queryHeads[g]!, h.labels.length);
@@ -140,6 +147,7 @@ export function formGroups(st: AnalysisState, classCount: number): { groups: Cha
       nonEmpty: nonEmpty[g]!,
       roles: roles[g]!,
       ...(queryHeads[g] ? { attention: { queryHeads: queryHeads[g]! } } : {}),
+      ...(residual[g] !== undefined ? { residual: residual[g] } : {}),
     };
   });
   return { groups, classGroup };

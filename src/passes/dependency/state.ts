@@ -106,6 +106,12 @@ export interface Block {
   readonly reason: string;
 }
 
+/** Where channels of two different producers are added position by position (a residual Add, SkipLayerNorm). */
+export interface Sum {
+  readonly node: Node;
+  readonly labels: Labels;
+}
+
 /** Everything propagation records; groups are formed from it once every node has been seen. */
 export class AnalysisState {
   readonly atoms = new UnionFind();
@@ -114,6 +120,7 @@ export class AnalysisState {
   readonly roots: Root[] = [];
   readonly edits: Edit[] = [];
   readonly blocks: Block[] = [];
+  readonly sums: Sum[] = [];
   readonly touches: Touch[] = [];
   readonly heads: Heads[] = [];
   readonly consumers: Consumer[] = [];

@@ -9,11 +9,11 @@ function unary(ctx: NodeContext): void {
 
 /**
  * Numpy-broadcasting elementwise ops over inputs `operands` (default: all). Tracked operands meeting on an output
- * axis are coupled position by position (a residual Add); an operand of size 1 there couples nothing; any other
- * operand of the channel count must be a constant, which is sliced (a per-channel scale, PRelu's slope), or the
- * channels are declined.
+ * axis are coupled position by position (`how` 'sum': the op adds them, a residual Add); an operand of size 1 there
+ * couples nothing; any other operand of the channel count must be a constant, which is sliced (a per-channel scale,
+ * PRelu's slope), or the channels are declined.
  */
-function broadcast(ctx: NodeContext, operands?: number[]): void {
+function broadcast(ctx: NodeContext, operands?: number[], how: 'couple' | 'sum' = 'couple'): void {
   const idx = operands ?? ctx.node.inputs.map((_, i) => i).filter((i) => ctx.input(i));
   const ranks = idx.map((i) => ctx.rank(ctx.input(i)));
   const tracked = idx.filter((i) => ctx.axes(i));
@@ -31,7 +31,7 @@ function broadcast(ctx: NodeContext, operands?: number[]): void {
       const k = a + outRank - rankOf(i);
       const seen = meeting.get(k);
       if (!seen) meeting.set(k, labels);
-      else if (seen.length === labels.length) ctx.unite(seen, labels);
+      else if (seen.length === labels.length) ctx.unite(seen, labels, how);
       else {
         ctx.block(seen, `${ctx.where}: channel axes of ${seen.length} and ${labels.length} meet`);
         ctx.block(labels, `${ctx.where}: channel axes of ${seen.length} and ${labels.length} meet`);
@@ -56,6 +56,7 @@ function broadcast(ctx: NodeContext, operands?: number[]): void {
 
 const UNARY = rule('elementwise: channels pass through', unary, { forward: sameAxis });
 const BINARY = rule('broadcasting elementwise: tracked operands couple, per-channel constants are sliced, size-1 operands couple nothing', (c) => broadcast(c), { forward: sameAxis });
+const SUMMING = rule('broadcasting sum: tracked operands are added (a residual stream), per-channel constants are sliced, size-1 operands couple nothing', (c) => broadcast(c, undefined, 'sum'), { forward: sameAxis });
 
 export const elementwiseRules: ChannelRuleTable = {
   // Unary elementwise and activations.
@@ -65,9 +66,11 @@ export const elementwiseRules: ChannelRuleTable = {
     'Floor', 'Ceil', 'Round', 'Sin', 'Cos', 'Tan', 'Asin', 'Acos', 'Atan', 'Sinh', 'Cosh', 'Asinh', 'Acosh', 'Atanh',
     'Not', 'IsNaN', 'IsInf', 'Identity', 'Cast', 'Dropout', 'BitwiseNot',
   ], UNARY),
-  // Binary / n-ary elementwise with broadcasting (Clip and PRelu take their bounds / slope as operands).
+  // Sums: two producers' channels added position by position make a residual stream.
+  ...table(['Add', 'Sub', 'Sum', 'Mean'], SUMMING),
+  // Other binary / n-ary elementwise with broadcasting (Clip and PRelu take their bounds / slope as operands).
   ...table([
-    'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'Mean', 'Mod', 'PRelu', 'Clip', 'Equal', 'Less',
+    'Mul', 'Div', 'Pow', 'Max', 'Min', 'Mod', 'PRelu', 'Clip', 'Equal', 'Less',
     'LessOrEqual', 'Greater', 'GreaterOrEqual', 'And', 'Or', 'Xor', 'BitShift', 'CastLike',
   ], BINARY),
   Where: rule('broadcasting select: all three operands couple', (c) => broadcast(c, [0, 1, 2]), { forward: sameAxis }),

@@ -62,7 +62,7 @@ function skipNorm(params: readonly number[]) {
       const shift = rank - ctx.rank(ctx.input(i))!;
       for (const [a, labels] of ctx.axes(i) ?? []) {
         const seen = meeting.get(a + shift);
-        if (seen) ctx.unite(seen, labels);
+        if (seen) ctx.unite(seen, labels, 'sum');
         else meeting.set(a + shift, ctx.use(labels));
       }
     }
