@@ -25,7 +25,7 @@ const WEIGHT_LAYERS = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
  * activations, pools, transposes, a layer scale) and never through another weight layer.
  */
 function feedsResidualAdd(node: Node, seen = new Set<Node>()): boolean {
-  return node.outputs.some((out) => out.uses().some(({ node: user }) => {
+  return node.outputs.some((out) => (out?.uses() ?? []).some(({ node: user }) => {
     if (seen.has(user) || WEIGHT_LAYERS.has(user.opType)) return false;
     seen.add(user);
     const computed = user.inputs.filter((v) => v && !constantSource(v)).length;
