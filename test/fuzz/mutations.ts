@@ -544,6 +544,7 @@ const PRUNE_OPTIONS: [string, string[], string[]][] = [
   ['--seed', ['0', '7'], ['4294967295', '4294967296', '-1']],
   ['--unweighted', [''], ['']],
   ['--global', [''], ['']],
+  ['--prune-residual', [''], ['']],
   ['--validate', [''], ['']],
   ['--external-data', [''], ['']],
   ['--uniform-heads', [''], ['']],
