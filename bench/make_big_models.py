@@ -16,6 +16,7 @@ An existing output is left alone unless --force is given, since the vgg16 export
 """
 
 import argparse
+import inspect
 import os
 import sys
 import time
@@ -49,8 +50,10 @@ def export(name, out_dir, opset, keep_bn, force):
     warnings.filterwarnings("ignore", message="It is recommended that constant folding be turned off")
     start = time.time()
     tmp = path + ".tmp-export"
+    # torch >= 2.5 has a second (dynamo) exporter, the default from 2.9: ask for the TorchScript one the benches use.
+    exporter = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
     torch.onnx.export(model, (torch.randn(1, 3, 224, 224),), tmp, opset_version=opset, training=mode,
-                      input_names=["input"], output_names=["logits"])
+                      input_names=["input"], output_names=["logits"], **exporter)
     os.replace(tmp, path)
     print("%s: %d torch parameters, %d bytes, exported in %.1f s" % (path, params, os.path.getsize(path),
                                                                      time.time() - start))
