@@ -66,6 +66,8 @@ function options(r: SavedReport): [string, string][] {
     ['min channels', String(o.minChannels)],
     ['seed', String(o.seed)],
   ];
+  // Reports written before --prune-residual existed pruned residual streams and do not say so.
+  if (o.pruneResidual !== undefined) rows.push(['residual streams', o.pruneResidual ? 'pruned (--prune-residual)' : `kept at full width${r.residualKept ? ` (${r.residualKept})` : ''}`]);
   if (o.layers) rows.push(['layers', o.layers.join(', ')]);
   if (o.exclude) rows.push(['exclude', o.exclude.join(', ')]);
   if (o.layerRatios) rows.push(['layer ratios', o.layerRatios.map((l) => `${l.pattern}: ${l.ratio}`).join(', ')]);
