@@ -18,7 +18,7 @@ export function summarize(r: PruneReport): string {
   const pct = (a: number, b: number): string => (b ? `${((100 * a) / b).toFixed(1)}%` : '-');
   // What --scope left out: "12 conv groups" (the report counts only groups --layers / --exclude would keep).
   const outside = Object.entries(r.outOfScope ?? {}).filter(([, n]) => n > 0).map(([kind, n]) => `${n} ${kind} group${n === 1 ? '' : 's'}`).join(' and ');
-  const nothing = outside ? `no group was pruned: --scope ${r.scope} left no ${r.scope} group to prune; --scope all would prune ${outside}` : r.residualKept ? 'no group was pruned: every group in scope is a residual stream' : 'no group was pruned';
+  const nothing = outside ? `no group was pruned: --scope ${r.scope} left no ${r.scope} group to prune; --scope all would prune ${outside}` : r.residualKept ? 'no group was pruned: every prunable group in scope is a residual stream' : 'no group was pruned';
   return [
     rows.length ? formatTable(['group (producers)', 'kind', 'kept', 'removed', 'params', 'MACs', 'method', 'iters', 'note'], rows) : nothing,
     '',

@@ -106,9 +106,14 @@ export async function centralityPrune(model: Model, options: Partial<CentralityP
     if (why) reports.set(g.id, baseReport(g, why));
     return !why;
   });
+  // Of the prunable groups --layers / --exclude select: residual streams kept in scope, the others out of scope.
   const outOfScope = { dense: 0, conv: 0 };
-  for (const g of groups) if (g.prunable && !inScopeOf(g, opts.scope) && !selectionReason(g, opts) && !residualReason(g, opts)) outOfScope[g.kind]++;
-  const residualKept = groups.filter((g) => g.prunable && inScopeOf(g, opts.scope) && !selectionReason(g, opts) && residualReason(g, opts)).length;
+  let residualKept = 0;
+  for (const g of groups) {
+    if (!g.prunable || selectionReason(g, opts)) continue;
+    if (residualReason(g, opts)) residualKept += inScopeOf(g, opts.scope) ? 1 : 0;
+    else if (!inScopeOf(g, opts.scope)) outOfScope[g.kind]++;
+  }
   for (const [i, group] of inScope.entries()) {
     opts.onProgress?.(i, inScope.length, group.producers[0]?.label ?? `group ${group.id}`);
     const stats = opts.calibration?.get(group.id);

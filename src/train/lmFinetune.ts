@@ -112,7 +112,8 @@ export async function finetuneLm(model: Model, source: string, opts: LmFinetuneO
     tf.dispose([...feeds.values()]);
     return tf.tidy(() => nextTokenLosses(out!, targets));
   };
-  const valLoss = (): number | undefined => split.val.length ? meanLoss(split.val, batch, windows.fixedBatch, (rows) => lossesOf(rows, false)) : undefined;
+  // Outside a gradient tape nothing disposes the logits and targets of a validation batch: the tidy does.
+  const valLoss = (): number | undefined => split.val.length ? meanLoss(split.val, batch, windows.fixedBatch, (rows) => tf.tidy(() => lossesOf(rows, false))) : undefined;
 
   try {
     opts.onProgress?.({ kind: 'start', steps });

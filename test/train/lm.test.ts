@@ -277,6 +277,14 @@ describe('finetune --objective lm on a pruned lm_kjv', () => {
     }
   });
 
+  it('leaves no tfjs tensor behind: training steps and validation batches are all disposed', async () => {
+    await initTrainingBackend('wasm');
+    const before = tf.memory().numTensors;
+    const r = await finetuneLm(loadModel(base), trainNpy, { train: 'ffn', steps: 2, batch: 2, valWindows: 4, seed: 2 });
+    expect(r.history.at(-1)!.valLoss).toBeDefined();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('float16 weights behind Casts train and are written back as float16; the model still runs in onnxruntime', async () => {
     await initTrainingBackend('wasm');
     const path = join(DECODERS, 'llama.onnx');
